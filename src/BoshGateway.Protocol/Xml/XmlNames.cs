@@ -1,0 +1,31 @@
+namespace BoshGateway.Protocol.Xml;
+
+/// <summary>Well-known namespaces and small helpers on qualified names.</summary>
+public static class XmlNames
+{
+    public const string JabberClient = "jabber:client";
+    public const string Streams = "http://etherx.jabber.org/streams";
+    public const string HttpBind = "http://jabber.org/protocol/httpbind";
+    public const string XBosh = "urn:xmpp:xbosh";
+    public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
+    public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    public const string Compress = "http://jabber.org/features/compress";
+    public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+    public const string StanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
+    public const string Framing = "urn:ietf:params:xml:ns:xmpp-framing";
+    public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
+    public const string StreamManagement = "urn:xmpp:sm:3";
+    public const string Xml = "http://www.w3.org/XML/1998/namespace";
+
+    public static string LocalName(string qualifiedName)
+    {
+        var colon = qualifiedName.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? qualifiedName : qualifiedName[(colon + 1)..];
+    }
+
+    public static string Prefix(string qualifiedName)
+    {
+        var colon = qualifiedName.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? string.Empty : qualifiedName[..colon];
+    }
+}

@@ -1,0 +1,26 @@
+namespace BoshGateway.Protocol.Xml;
+
+/// <summary>Thrown by <see cref="XmlStreamReader"/> when the input breaks XML, restricted XML or a limit.</summary>
+public sealed class XmlStreamException : Exception
+{
+    public XmlStreamException(XmlStreamError error, string message) : base(message) => Error = error;
+
+    public XmlStreamException() : this(XmlStreamError.NotWellFormed, "not well-formed") { }
+
+    public XmlStreamException(string message) : this(XmlStreamError.NotWellFormed, message) { }
+
+    public XmlStreamException(string message, Exception inner) : base(message, inner) => Error = XmlStreamError.NotWellFormed;
+
+    /// <summary>The class of error, for choosing the protocol's answer.</summary>
+    public XmlStreamError Error { get; }
+
+    /// <summary>The XMPP stream error condition (RFC 6120 §4.9.3) matching <see cref="Error"/>.</summary>
+    public string StreamErrorCondition => Error switch
+    {
+        XmlStreamError.RestrictedXml => "restricted-xml",
+        XmlStreamError.BadFormat => "bad-format",
+        XmlStreamError.UnsupportedEncoding => "unsupported-encoding",
+        XmlStreamError.PolicyViolation => "policy-violation",
+        _ => "not-well-formed",
+    };
+}

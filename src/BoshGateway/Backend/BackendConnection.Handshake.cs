@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Xml.Linq;
+using BoshGateway.Configuration;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.Backend;
+
+// Stream opening and STARTTLS, done by the gateway before the session sees anything.
+internal sealed partial class BackendConnection
+{
+    /// <summary>Opens the stream; after it, the handshake events hold the header and features the client should see.</summary>
+    internal async Task HandshakeAsync(string? language, CancellationToken cancellationToken)
+    {
+        if (_target.Tls == BackendTlsMode.DirectTls)
+        {
+            await UpgradeToTlsAsync(cancellationToken);
+        }
+        var features = await OpenStreamAsync(language, cancellationToken);
+        var starttls = features.Element(XName.Get("starttls", XmlNames.Tls));
+        if (starttls is null)
+        {
+            if (_target.Tls == BackendTlsMode.StartTls)
+            {
+                throw new BackendConnectException("the server does not offer STARTTLS but Tls is StartTls");
+            }
+            return;
+        }
+        if (_target.Tls == BackendTlsMode.None)
+        {
+            if (starttls.Element(XName.Get("required", XmlNames.Tls)) is not null)
+            {
+                throw new BackendConnectException("the server requires STARTTLS but Tls is None");
+            }
+            return;
+        }
+        if (_target.Tls == BackendTlsMode.DirectTls)
+        {
+            return;
+        }
+        _handshakeEvents.Clear();
+        await _stream.WriteAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"u8.ToArray(), cancellationToken);
+        var answer = await ReadElementAsync(cancellationToken);
+        if (!answer.Is("proceed", XmlNames.Tls))
+        {
+            throw new BackendConnectException("the server refused STARTTLS");
+        }
+        _handshakeEvents.Clear();
+        await UpgradeToTlsAsync(cancellationToken);
+        _reader.Reset();
+        await OpenStreamAsync(language, cancellationToken);
+    }
+
+    private async Task<XElement> OpenStreamAsync(string? language, CancellationToken cancellationToken)
+    {
+        await _stream.WriteAsync(StreamHeader(_target.Domain, language), cancellationToken);
+        while (true)
+        {
+            var element = await ReadElementAsync(cancellationToken);
+            if (element.Is("features", XmlNames.Streams))
+            {
+                var selfContained = ElementWriter.ToSelfContained(element, _header!.Namespaces, includeDefault: true);
+                return XElement.Parse(System.Text.Encoding.UTF8.GetString(selfContained.Span));
+            }
+        }
+    }
+
+    /// <summary>Reads until the next top-level element; a stream error or end fails the handshake.</summary>
+    private async Task<XmlElement> ReadElementAsync(CancellationToken cancellationToken)
+    {
+        var seen = _handshakeEvents.Count;
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            while (true)
+            {
+                for (; seen < _handshakeEvents.Count; seen++)
+                {
+                    if (_handshakeEvents[seen] is XmlElement element)
+                    {
+                        if (element.Is("error", XmlNames.Streams))
+                        {
+                            throw new BackendConnectException("the server sent a stream error", element);
+                        }
+                        return element;
+                    }
+                }
+                if (_reader.RootClosed)
+                {
+                    throw new BackendConnectException("the server closed the stream during the handshake");
+                }
+                var read = await _stream.ReadAsync(buffer, cancellationToken);
+                if (read == 0)
+                {
+                    throw new BackendConnectException("the server closed the connection during the handshake");
+                }
+                try
+                {
+                    _reader.Feed(buffer.AsSpan(0, read));
+                }
+                catch (XmlStreamException ex)
+                {
+                    throw new BackendConnectException("the server sent invalid XML: " + ex.Message, ex);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private async Task UpgradeToTlsAsync(CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = _target.TlsServerName,
+            RemoteCertificateValidationCallback = ValidateCertificate,
+        };
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await ssl.DisposeAsync();
+            throw new BackendConnectException("TLS with the server failed: " + ex.Message, ex);
+        }
+        _stream = ssl;
+        IsTls = true;
+    }
+
+    private bool ValidateCertificate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None || _target.AllowUntrustedCertificate)
+        {
+            return true;
+        }
+        if (certificate is not null)
+        {
+            var thumbprint = certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            foreach (var trusted in _target.TrustedCertificateThumbprints)
+            {
+                if (string.Equals(trusted.Replace(":", "", StringComparison.Ordinal), thumbprint, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+        Log.CertificateRejected(_logger, _target.Host, _target.Port, errors.ToString());
+        return false;
+    }
+}

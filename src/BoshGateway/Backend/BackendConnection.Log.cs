@@ -1,0 +1,16 @@
+namespace BoshGateway.Backend;
+
+internal sealed partial class BackendConnection
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1200, EventName = "BackendStreamEnded", Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} ended: {Reason}")]
+        public static partial void StreamEnded(ILogger logger, string host, int port, string reason);
+
+        [LoggerMessage(EventId = 1201, EventName = "BackendWriteFailed", Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} failed: {Reason}")]
+        public static partial void WriteFailed(ILogger logger, string host, int port, string reason);
+
+        [LoggerMessage(EventId = 1202, EventName = "BackendCertificateRejected", Level = LogLevel.Warning, Message = "Certificate of {Host}:{Port} rejected: {Errors}")]
+        public static partial void CertificateRejected(ILogger logger, string host, int port, string errors);
+    }
+}

@@ -1,0 +1,243 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.Backend;
+
+/// <summary>
+/// One c2s TCP stream to the XMPP server, owned by one session.
+/// <code>
+///   Socket → NetworkStream → [SslStream after STARTTLS or for direct TLS] → read loop → XmlStreamReader → IBackendEvents
+///                                                                        ← write loop ← Channel&lt;bytes&gt; ← session
+/// </code>
+/// The read loop parks on a zero-byte read, so an idle stream holds no rented buffer.
+/// </summary>
+internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandler, IDisposable
+{
+    private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private static readonly byte[] StreamClose = "</stream:stream>"u8.ToArray();
+
+    private readonly Socket _socket;
+    private readonly BackendTarget _target;
+    private readonly ILogger _logger;
+    private readonly XmlStreamReader _reader;
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new() { SingleReader = true });
+    private readonly CancellationTokenSource _abort = new();
+    private readonly List<object> _handshakeEvents = [];
+    private Stream _stream;
+    private IBackendEvents? _events;
+    private XmlStreamHeader? _header;
+    private Task _readLoop = Task.CompletedTask;
+    private int _state; // 0 open, 1 closing, 2 aborted/disposed
+
+    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, ILogger logger)
+    {
+        _socket = socket;
+        _stream = stream;
+        _target = target;
+        _logger = logger;
+        _reader = new XmlStreamReader(this, limits, documentMode: false, allowRestart: true);
+    }
+
+    public bool IsTls { get; private set; }
+
+    public bool IsSecure => IsTls || (_socket.RemoteEndPoint is IPEndPoint ep && IPAddress.IsLoopback(ep.Address));
+
+    public void Start(IBackendEvents events)
+    {
+        _events = events;
+        foreach (var e in _handshakeEvents)
+        {
+            Dispatch(e);
+        }
+        _handshakeEvents.Clear();
+        _readLoop = Task.Run(ReadLoopAsync);
+        _ = Task.Run(WriteLoopAsync);
+    }
+
+    public void Send(ReadOnlyMemory<byte> data) => _outbound.Writer.TryWrite(data);
+
+    public void Restart(string? language) => _outbound.Writer.TryWrite(StreamHeader(_target.Domain, language));
+
+    public void Close()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            _outbound.Writer.TryWrite(StreamClose);
+            _outbound.Writer.TryComplete();
+        }
+    }
+
+    public void Abort()
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 2)
+        {
+            _outbound.Writer.TryComplete();
+            _abort.Cancel();
+            DisposeTransport();
+        }
+    }
+
+    /// <summary>Writes the opening stream header during the handshake (before the write loop runs).</summary>
+    internal ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        => _stream.WriteAsync(data, cancellationToken);
+
+    internal static byte[] StreamHeader(string domain, string? language)
+    {
+        var lang = IsLanguageTag(language) ? language : "en";
+        return System.Text.Encoding.UTF8.GetBytes(
+            $"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0' xml:lang='{lang}'>");
+    }
+
+    private static bool IsLanguageTag(string? tag) =>
+        !string.IsNullOrEmpty(tag) && tag.Length <= 35 && tag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+
+    void IXmlStreamHandler.OnStreamHeader(XmlStreamHeader header)
+    {
+        _header = header;
+        if (_events is null)
+        {
+            _handshakeEvents.Add(header);
+        }
+        else
+        {
+            _events.OnBackendHeader(header);
+        }
+    }
+
+    void IXmlStreamHandler.OnElement(XmlElement element)
+    {
+        if (_events is null)
+        {
+            _handshakeEvents.Add(element);
+        }
+        else
+        {
+            _events.OnBackendElement(element, _header!.Namespaces);
+        }
+    }
+
+    void IXmlStreamHandler.OnStreamEnd()
+    {
+    }
+
+    private void Dispatch(object e)
+    {
+        if (e is XmlStreamHeader header)
+        {
+            _events!.OnBackendHeader(header);
+        }
+        else
+        {
+            _events!.OnBackendElement((XmlElement)e, _header!.Namespaces);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        Exception? error = null;
+        try
+        {
+            var token = _abort.Token;
+            while (true)
+            {
+#pragma warning disable CA2022 // A zero-byte read only waits for data.
+                await _stream.ReadAsync(Memory<byte>.Empty, token);
+#pragma warning restore CA2022
+                var buffer = ArrayPool<byte>.Shared.Rent(8192);
+                int read;
+                try
+                {
+                    read = await _stream.ReadAsync(buffer, token);
+                    if (read > 0)
+                    {
+                        _reader.Feed(buffer.AsSpan(0, read));
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+                if (_reader.RootClosed)
+                {
+                    break;
+                }
+                if (read == 0)
+                {
+                    error = new EndOfStreamException(_reader.IsInsideElement
+                        ? "the server closed the connection in the middle of an element"
+                        : "the server closed the connection");
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && Volatile.Read(ref _state) == 2)
+        {
+            return;
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        if (Volatile.Read(ref _state) != 2)
+        {
+            Log.StreamEnded(_logger, _target.Host, _target.Port, error?.Message ?? "closed by server");
+            _events!.OnBackendClosed(error);
+        }
+        if (Volatile.Read(ref _state) == 0)
+        {
+            Abort();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_abort.Token))
+            {
+                while (reader.TryRead(out var data))
+                {
+                    await _stream.WriteAsync(data, _abort.Token);
+                }
+                await _stream.FlushAsync(_abort.Token);
+            }
+            if (Volatile.Read(ref _state) == 1)
+            {
+                // Closing: give the server a moment to answer </stream:stream>, then close.
+                await Task.WhenAny(_readLoop, Task.Delay(CloseGrace));
+                Abort();
+            }
+        }
+        catch (Exception ex) when (Volatile.Read(ref _state) == 2 || ex is OperationCanceledException)
+        {
+        }
+        catch (Exception ex)
+        {
+            Log.WriteFailed(_logger, _target.Host, _target.Port, ex.Message);
+            Abort();
+        }
+    }
+
+    public void Dispose()
+    {
+        Abort();
+        _abort.Dispose();
+    }
+
+    private void DisposeTransport()
+    {
+        try
+        {
+            _stream.Dispose();
+        }
+        catch (Exception ex)
+        {
+            Log.WriteFailed(_logger, _target.Host, _target.Port, ex.Message);
+        }
+        _socket.Dispose();
+    }
+}

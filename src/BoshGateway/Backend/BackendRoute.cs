@@ -1,0 +1,109 @@
+using System.Globalization;
+using BoshGateway.Configuration;
+using BoshGateway.Protocol.Bosh;
+
+namespace BoshGateway.Backend;
+
+/// <summary>
+/// Maps a client's <c>to</c> (and BOSH <c>route</c>) onto a configured backend. The gateway is not an
+/// open proxy: only configured hosts are dialled, and a <c>route</c> only when the operator lists that
+/// exact host and port in <c>Gateway:Backends:AllowedRoutes</c>; any other <c>route</c> is ignored.
+/// </summary>
+public static class BackendRoute
+{
+    /// <summary>Resolves the backend; throws <see cref="BoshProtocolException"/> with host-unknown or improper-addressing.</summary>
+    public static BackendTarget Resolve(BackendsOptions options, string? to, string? route)
+    {
+        var domain = NormalizeDomain(to)
+            ?? throw new BoshProtocolException(to is null ? BoshConditions.ImproperAddressing : BoshConditions.HostUnknown,
+                to is null ? "'to' is required" : "'to' is not a valid domain");
+
+        var defaults = options.Default;
+        options.Domains.TryGetValue(domain, out var entry);
+        if (entry is null && !options.AllowUnlistedDomains)
+        {
+            throw new BoshProtocolException(BoshConditions.HostUnknown, "this gateway does not serve that domain");
+        }
+        var host = entry?.Host ?? defaults.Host;
+        var port = entry?.Port ?? defaults.Port;
+        if (route is not null)
+        {
+            if (!TryParseRoute(route, out var routeHost, out var routePort))
+            {
+                throw new BoshProtocolException(BoshConditions.ImproperAddressing, "'route' must be proto:host:port");
+            }
+            if (IsAllowed(options, routeHost, routePort))
+            {
+                host = routeHost;
+                port = routePort;
+            }
+        }
+        return new BackendTarget(
+            domain,
+            host,
+            port,
+            entry?.Tls ?? defaults.Tls,
+            entry?.TlsServerName ?? defaults.TlsServerName ?? domain,
+            entry?.AllowUntrustedCertificate ?? defaults.AllowUntrustedCertificate,
+            [.. defaults.TrustedCertificateThumbprints],
+            defaults.ConnectTimeout);
+    }
+
+    /// <summary>Lower-cases and checks a domain part (RFC 7622); null when invalid.</summary>
+    public static string? NormalizeDomain(string? to)
+    {
+        if (string.IsNullOrEmpty(to))
+        {
+            return null;
+        }
+        var domain = to.TrimEnd('.').ToLowerInvariant();
+        if (domain.Length is 0 or > 1023)
+        {
+            return null;
+        }
+        foreach (var c in domain)
+        {
+            var ok = c is >= 'a' and <= 'z' or >= '0' and <= '9' or '-' or '.' || c > 0x7F;
+            if (!ok || char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return null;
+            }
+        }
+        return domain.Contains("..", StringComparison.Ordinal) || domain[0] == '.' ? null : domain;
+    }
+
+    /// <summary>Parses <c>host:port</c> (IPv6 in brackets).</summary>
+    public static bool TryParseHostPort(string text, out string host, out int port)
+    {
+        host = string.Empty;
+        port = 0;
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is <= 0 or > 65535)
+        {
+            return false;
+        }
+        host = text[..colon].Trim('[', ']').ToLowerInvariant();
+        return host.Length > 0;
+    }
+
+    private static bool TryParseRoute(string route, out string host, out int port)
+    {
+        // XEP-0124 §7.1: proto:host:port, e.g. xmpp:example.com:5222.
+        var firstColon = route.IndexOf(':', StringComparison.Ordinal);
+        host = string.Empty;
+        port = 0;
+        return firstColon > 0 && TryParseHostPort(route[(firstColon + 1)..], out host, out port);
+    }
+
+    private static bool IsAllowed(BackendsOptions options, string host, int port)
+    {
+        foreach (var allowed in options.AllowedRoutes)
+        {
+            if (TryParseHostPort(allowed, out var h, out var p) && p == port && h == host)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

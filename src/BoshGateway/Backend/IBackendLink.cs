@@ -1,0 +1,23 @@
+namespace BoshGateway.Backend;
+
+/// <summary>The session's handle on its backend stream. Calls never block; writes are queued in order.</summary>
+public interface IBackendLink
+{
+    /// <summary>True when the gateway's link to the server is encrypted or on loopback.</summary>
+    bool IsSecure { get; }
+
+    /// <summary>Starts delivering events (first those read during the handshake).</summary>
+    void Start(IBackendEvents events);
+
+    /// <summary>Queues bytes for the server.</summary>
+    void Send(ReadOnlyMemory<byte> data);
+
+    /// <summary>Sends a fresh stream header (XEP-0206 §5 restart, RFC 7395 re-open).</summary>
+    void Restart(string? language);
+
+    /// <summary>Sends <c>&lt;/stream:stream&gt;</c>, then closes after a short grace period.</summary>
+    void Close();
+
+    /// <summary>Drops the TCP connection without a closing tag, so the server may keep an XEP-0198 session resumable.</summary>
+    void Abort();
+}

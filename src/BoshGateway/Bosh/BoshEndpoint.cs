@@ -1,0 +1,217 @@
+using System.Globalization;
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Http;
+using BoshGateway.Protocol.Bosh;
+using BoshGateway.Protocol.Xml;
+using BoshGateway.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace BoshGateway.Bosh;
+
+/// <summary>
+/// The BOSH endpoint (XEP-0124 + XEP-0206). Inside a session every error is a 200 with a terminate
+/// body, never a 4xx: Strophe.js and StanzaJS drop the session on any 4xx and resend the same rid on
+/// 5xx. HTTP errors are used only before a session exists (403 for a refused Origin).
+/// </summary>
+internal sealed partial class BoshEndpoint(
+    IOptions<GatewayOptions> options,
+    SessionTable sessions,
+    ISessionDirectory directory,
+    IBackendConnector connector,
+    OriginPolicy origins,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    private const string HighestVersion = "1.11";
+    private readonly ILogger _logger = loggers.CreateLogger<BoshEndpoint>();
+    private readonly ILogger _sessionLogger = loggers.CreateLogger<BoshSession>();
+    private readonly GatewayOptions _options = options.Value;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var allowed = origins.IsAllowed(request, out var corsOrigin);
+        if (allowed && corsOrigin is not null)
+        {
+            context.Response.Headers.AccessControlAllowOrigin = corsOrigin;
+            context.Response.Headers.Vary = "Origin";
+        }
+        if (HttpMethods.IsOptions(request.Method))
+        {
+            Preflight(context, allowed);
+            return;
+        }
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+        {
+            await InfoPage.WriteAsync(context, "BOSH endpoint", $"This is an XMPP BOSH endpoint (XEP-0124/XEP-0206). Point your client's BOSH URL here and POST &lt;body/&gt; requests.");
+            return;
+        }
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            context.Response.Headers.Allow = "GET, HEAD, POST, OPTIONS";
+            return;
+        }
+        if (!allowed)
+        {
+            Log.OriginRefused(_logger, request.Headers.Origin);
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return;
+        }
+        var answer = await AnswerAsync(context);
+        await BoshResponseSender.SendAsync(context, answer, _options.Bosh.CompressResponsesFrom);
+    }
+
+    private async Task<byte[]> AnswerAsync(HttpContext context)
+    {
+        byte[]? bytes;
+        try
+        {
+            bytes = await BoshRequestReader.ReadAsync(context.Request, _options.Bosh.MaxBodyBytes, context.RequestAborted);
+        }
+        catch (InvalidDataException)
+        {
+            return BoshResponseWriter.Terminate(BoshConditions.BadRequest);
+        }
+        if (bytes is null)
+        {
+            Log.BadRequest(_logger, BoshConditions.PolicyViolation, "body larger than Gateway:Bosh:MaxBodyBytes");
+            return BoshResponseWriter.Terminate(BoshConditions.PolicyViolation);
+        }
+        BoshBody body;
+        try
+        {
+            body = BoshBodyParser.Parse(bytes, _options.Limits);
+        }
+        catch (XmlStreamException ex)
+        {
+            var condition = ex.Error == XmlStreamError.PolicyViolation ? BoshConditions.PolicyViolation : BoshConditions.BadRequest;
+            Log.BadRequest(_logger, condition, ex.Message);
+            return BoshResponseWriter.Terminate(condition);
+        }
+        catch (BoshProtocolException ex)
+        {
+            Log.BadRequest(_logger, ex.Condition, ex.Message);
+            return BoshResponseWriter.Terminate(ex.Condition);
+        }
+
+        try
+        {
+            if (body.Sid is not { } sid)
+            {
+                return await CreateSessionAsync(body, context.RequestAborted);
+            }
+            if (sessions.TryGet(sid, out var session))
+            {
+                return await session.HandleAsync(body, context.RequestAborted);
+            }
+            return BoshResponseWriter.Terminate(BoshConditions.ItemNotFound);
+        }
+        catch (BoshProtocolException ex)
+        {
+            Log.BadRequest(_logger, ex.Condition, ex.Message);
+            if (body.Sid is { } sid && sessions.TryGet(sid, out var session))
+            {
+                session.Shutdown();
+            }
+            return BoshResponseWriter.Terminate(ex.Condition);
+        }
+    }
+
+    private async Task<byte[]> CreateSessionAsync(BoshBody body, CancellationToken requestAborted)
+    {
+        var bosh = _options.Bosh;
+        var target = BackendRoute.Resolve(_options.Backends, body.Attribute("to"), body.Attribute("route"));
+        var maxWait = (int)bosh.MaxWait.TotalSeconds;
+        var wait = (int)Math.Clamp(body.Number("wait") ?? maxWait, 0, maxWait);
+        var hold = (int)Math.Clamp(body.Number("hold") ?? 1, 0, bosh.MaxHold);
+        var language = body.Attribute("xml:lang");
+        var parameters = new BoshSessionParameters(
+            SessionId.New(),
+            body.Rid,
+            target.Domain,
+            language,
+            NegotiateVersion(body.Attribute("ver")),
+            wait,
+            hold,
+            (int)bosh.Inactivity.TotalSeconds,
+            (int)bosh.Polling.TotalSeconds,
+            (int)bosh.MaxPause.TotalSeconds,
+            body.Attribute("ack") is not null,
+            body.Attribute("newkey"));
+
+        IBackendLink link;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted))
+        {
+            timeout.CancelAfter(bosh.SessionStartTimeout);
+            try
+            {
+                link = await connector.ConnectAsync(target, language, timeout.Token);
+            }
+            catch (BackendConnectException ex) when (ex.StreamError is { } error)
+            {
+                return BoshResponseWriter.Write(
+                    [new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)],
+                    [ElementWriter.ToSelfContained(error, new Dictionary<string, string> { ["stream"] = XmlNames.Streams }, includeDefault: false)],
+                    declareStream: true, declareXmpp: false);
+            }
+            catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)
+            {
+                return BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed);
+            }
+        }
+
+        var session = new BoshSession(parameters, link, time, bosh.ReportMissingAfter, _sessionLogger, OnSessionEnded);
+        sessions.TryAdd(session);
+        await directory.RegisterAsync(new SessionRecord(session.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow()), requestAborted);
+        Log.SessionCreated(_logger, session.Sid, target.Domain, wait, hold);
+        return session.Start();
+    }
+
+    private void OnSessionEnded(BoshSession session, SessionEndReason reason)
+    {
+        sessions.Remove(session);
+        _ = directory.RemoveAsync(session.Sid, CancellationToken.None).AsTask();
+        Log.SessionEnded(_logger, session.Sid, reason);
+    }
+
+    private static string NegotiateVersion(string? requested)
+    {
+        if (requested is null || !Version.TryParse(requested, out var client))
+        {
+            return HighestVersion;
+        }
+        return client < Version.Parse(HighestVersion) ? client.ToString(2) : HighestVersion;
+    }
+
+    private static void Preflight(HttpContext context, bool allowed)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        if (!allowed)
+        {
+            return;
+        }
+        response.Headers.AccessControlAllowMethods = "GET, POST, OPTIONS";
+        var requested = context.Request.Headers.AccessControlRequestHeaders;
+        response.Headers.AccessControlAllowHeaders = requested.Count > 0 ? requested.ToString() : "Content-Type";
+        response.Headers.AccessControlMaxAge = 86400.ToString(CultureInfo.InvariantCulture);
+        response.ContentLength = 0;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 1010, EventName = "BoshSessionCreated", Level = LogLevel.Information, Message = "BOSH session {Sid} created for {Domain} (wait {Wait}, hold {Hold})")]
+        public static partial void SessionCreated(ILogger logger, string sid, string domain, int wait, int hold);
+
+        [LoggerMessage(EventId = 1011, EventName = "BoshSessionEnded", Level = LogLevel.Information, Message = "BOSH session {Sid} ended: {Reason}")]
+        public static partial void SessionEnded(ILogger logger, string sid, SessionEndReason reason);
+
+        [LoggerMessage(EventId = 1012, EventName = "BoshBadRequest", Level = LogLevel.Information, Message = "BOSH request refused with {Condition}: {Reason}")]
+        public static partial void BadRequest(ILogger logger, string condition, string reason);
+
+        [LoggerMessage(EventId = 1013, EventName = "BoshOriginRefused", Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
+        public static partial void OriginRefused(ILogger logger, Microsoft.Extensions.Primitives.StringValues origin);
+    }
+}

@@ -1,0 +1,26 @@
+namespace BoshGateway.Configuration;
+
+/// <summary>Where and how to reach an XMPP server's c2s port (<c>Gateway:Backends:Default</c>).</summary>
+public sealed class BackendOptions
+{
+    /// <summary>Host name or address. Default <c>127.0.0.1</c>.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>c2s port. Default 5222.</summary>
+    public int Port { get; set; } = 5222;
+
+    /// <summary>TLS on the gateway's link. Default <see cref="BackendTlsMode.Auto"/>.</summary>
+    public BackendTlsMode Tls { get; set; } = BackendTlsMode.Auto;
+
+    /// <summary>TCP connect timeout. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Name checked against the server certificate; default: the session's domain.</summary>
+    public string? TlsServerName { get; set; }
+
+    /// <summary>Accept any server certificate. For loopback test servers only. Default false.</summary>
+    public bool AllowUntrustedCertificate { get; set; }
+
+    /// <summary>SHA-256 thumbprints (hex) of server certificates trusted even if the chain does not validate.</summary>
+    public IList<string> TrustedCertificateThumbprints { get; } = [];
+}

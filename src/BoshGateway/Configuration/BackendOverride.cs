@@ -1,0 +1,15 @@
+namespace BoshGateway.Configuration;
+
+/// <summary>Per-domain settings (<c>Gateway:Backends:Domains:&lt;domain&gt;</c>); unset values come from Default.</summary>
+public sealed class BackendOverride
+{
+    public string? Host { get; set; }
+
+    public int? Port { get; set; }
+
+    public BackendTlsMode? Tls { get; set; }
+
+    public string? TlsServerName { get; set; }
+
+    public bool? AllowUntrustedCertificate { get; set; }
+}

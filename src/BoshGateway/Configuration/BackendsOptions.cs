@@ -1,0 +1,20 @@
+namespace BoshGateway.Configuration;
+
+/// <summary>Backend XMPP servers (<c>Gateway:Backends</c>).</summary>
+public sealed class BackendsOptions
+{
+    /// <summary>The server for every domain without its own entry.</summary>
+    public BackendOptions Default { get; set; } = new();
+
+    /// <summary>Per-domain overrides, keyed by the domain clients put in <c>to</c>.</summary>
+    public IDictionary<string, BackendOverride> Domains { get; } = new Dictionary<string, BackendOverride>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// When false, only domains listed in <see cref="Domains"/> are served and any other <c>to</c> gets
+    /// <c>host-unknown</c>. Default true: every domain goes to <see cref="Default"/>, which decides.
+    /// </summary>
+    public bool AllowUnlistedDomains { get; set; } = true;
+
+    /// <summary><c>host:port</c> pairs a client's BOSH <c>route</c> may name. Empty (default): <c>route</c> is never dialled.</summary>
+    public IList<string> AllowedRoutes { get; } = [];
+}

@@ -1,0 +1,38 @@
+namespace BoshGateway.Configuration;
+
+/// <summary>BOSH endpoint and session parameters (<c>Gateway:Bosh</c>). Defaults follow Prosody's mod_bosh.</summary>
+public sealed class BoshOptions
+{
+    /// <summary>Endpoint path. Default <c>/http-bind</c>.</summary>
+    public string Path { get; set; } = "/http-bind";
+
+    /// <summary>Longest <c>wait</c> granted; a client asking more gets this. Default 60 s.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Longest time without a request before the session ends. Default 60 s.</summary>
+    public TimeSpan Inactivity { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Shortest allowed interval between empty requests of a polling session. Default 5 s.</summary>
+    public TimeSpan Polling { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest <c>pause</c> a client may ask for. Default 120 s.</summary>
+    public TimeSpan MaxPause { get; set; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Most requests held per session; <c>requests</c> is this plus one. Default 1.</summary>
+    public int MaxHold { get; set; } = 1;
+
+    /// <summary>Largest request body in bytes (after decompression). Default 512 KiB.</summary>
+    public int MaxBodyBytes { get; set; } = 512 * 1024;
+
+    /// <summary>How often held requests and idle sessions are checked. Default 250 ms.</summary>
+    public TimeSpan TimerResolution { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Time to connect and finish the backend handshake before <c>remote-connection-failed</c>. Default 15 s.</summary>
+    public TimeSpan SessionStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gzip responses of at least this many bytes when the client accepts gzip; 0 disables. Default 1024.</summary>
+    public int CompressResponsesFrom { get; set; } = 1024;
+
+    /// <summary>With client acks (XEP-0124 §9.2), report a response as missing once it was sent this long ago. Default 2 s.</summary>
+    public TimeSpan ReportMissingAfter { get; set; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,32 @@
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.Configuration;
+
+/// <summary>The <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string SectionName = "Gateway";
+
+    public BoshOptions Bosh { get; set; } = new();
+
+    public WebSocketOptions WebSocket { get; set; } = new();
+
+    public BackendsOptions Backends { get; set; } = new();
+
+    /// <summary>StackExchange.Redis connection string; empty (default) keeps the session directory in memory.</summary>
+    public string? Redis { get; set; }
+
+    public NodeOptions Node { get; set; } = new();
+
+    /// <summary>Base URL that discovery documents advertise; default: taken from each request.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Origins allowed for CORS and WebSocket (exact <c>scheme://host[:port]</c>, or <c>*</c>). Same-origin requests are always allowed.</summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
+    /// <summary>XML limits applied to client input and backend streams.</summary>
+    public XmlLimits Limits { get; set; } = new();
+
+    /// <summary>Serve a small page at <c>GET /</c> that explains the endpoints. Default true.</summary>
+    public bool ServeIndexPage { get; set; } = true;
+}

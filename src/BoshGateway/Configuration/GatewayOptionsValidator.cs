@@ -1,0 +1,57 @@
+using BoshGateway.Backend;
+using Microsoft.Extensions.Options;
+
+namespace BoshGateway.Configuration;
+
+/// <summary>Checks the configuration at start-up so that a bad value stops the process with a clear message.</summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var errors = new List<string>();
+        var bosh = options.Bosh;
+        Require(errors, bosh.Path.StartsWith('/'), "Gateway:Bosh:Path must start with '/'.");
+        Require(errors, options.WebSocket.Path.StartsWith('/'), "Gateway:WebSocket:Path must start with '/'.");
+        Require(errors, bosh.MaxWait >= TimeSpan.FromSeconds(1) && bosh.MaxWait <= TimeSpan.FromMinutes(10), "Gateway:Bosh:MaxWait must be between 1 s and 10 min.");
+        Require(errors, bosh.Inactivity >= TimeSpan.FromSeconds(5), "Gateway:Bosh:Inactivity must be at least 5 s.");
+        Require(errors, bosh.Polling >= TimeSpan.Zero && bosh.Polling < bosh.Inactivity, "Gateway:Bosh:Polling must be shorter than Inactivity.");
+        Require(errors, bosh.MaxPause >= TimeSpan.Zero, "Gateway:Bosh:MaxPause must not be negative.");
+        Require(errors, bosh.MaxHold is >= 1 and <= 16, "Gateway:Bosh:MaxHold must be between 1 and 16.");
+        Require(errors, bosh.MaxBodyBytes >= 1024, "Gateway:Bosh:MaxBodyBytes must be at least 1024.");
+        Require(errors, bosh.TimerResolution >= TimeSpan.FromMilliseconds(10) && bosh.TimerResolution <= TimeSpan.FromSeconds(5), "Gateway:Bosh:TimerResolution must be between 10 ms and 5 s.");
+        Require(errors, bosh.SessionStartTimeout > TimeSpan.Zero, "Gateway:Bosh:SessionStartTimeout must be positive.");
+        Require(errors, options.Limits.MaxElementBytes >= 1024 && options.Limits.MaxElementBytes <= bosh.MaxBodyBytes, "Gateway:Limits:MaxElementBytes must be between 1024 and Gateway:Bosh:MaxBodyBytes.");
+        Require(errors, options.Limits.MaxDepth is >= 4 and <= 1024, "Gateway:Limits:MaxDepth must be between 4 and 1024.");
+        Require(errors, options.Limits.MaxAttributes is >= 8 and <= 1024, "Gateway:Limits:MaxAttributes must be between 8 and 1024.");
+        ValidateBackend(errors, "Gateway:Backends:Default", options.Backends.Default.Host, options.Backends.Default.Port);
+        Require(errors, options.Backends.Default.ConnectTimeout > TimeSpan.Zero, "Gateway:Backends:Default:ConnectTimeout must be positive.");
+        foreach (var (domain, entry) in options.Backends.Domains)
+        {
+            ValidateBackend(errors, $"Gateway:Backends:Domains:{domain}", entry.Host ?? options.Backends.Default.Host, entry.Port ?? options.Backends.Default.Port);
+        }
+        foreach (var route in options.Backends.AllowedRoutes)
+        {
+            Require(errors, BackendRoute.TryParseHostPort(route, out _, out _), $"Gateway:Backends:AllowedRoutes entry '{route}' must be host:port.");
+        }
+        foreach (var origin in options.AllowedOrigins)
+        {
+            Require(errors, origin == "*" || Uri.TryCreate(origin, UriKind.Absolute, out _), $"Gateway:AllowedOrigins entry '{origin}' must be '*' or scheme://host[:port].");
+        }
+        Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateBackend(List<string> errors, string key, string host, int port)
+    {
+        Require(errors, !string.IsNullOrWhiteSpace(host), $"{key}:Host must not be empty.");
+        Require(errors, port is > 0 and <= 65535, $"{key}:Port must be between 1 and 65535.");
+    }
+
+    private static void Require(List<string> errors, bool condition, string message)
+    {
+        if (!condition)
+        {
+            errors.Add(message);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+using BoshGateway.Bosh;
+using BoshGateway.Configuration;
+using BoshGateway.Http;
+using BoshGateway.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace BoshGateway.Hosting;
+
+/// <summary>Maps the gateway's endpoints: BOSH, health, and the index page.</summary>
+public static class GatewayEndpointRouteBuilderExtensions
+{
+    public static IEndpointRouteBuilder MapBoshGateway(this IEndpointRouteBuilder endpoints)
+    {
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        var bosh = endpoints.ServiceProvider.GetRequiredService<BoshEndpoint>();
+        endpoints.Map(options.Bosh.Path, bosh.HandleAsync);
+        endpoints.MapGet("/health", (SessionTable sessions) => Results.Text($"ok sessions={sessions.Count}\n"));
+        endpoints.MapGet("/alive", () => Results.Text("ok\n"));
+        if (options.ServeIndexPage)
+        {
+            endpoints.MapGet("/", context => InfoPage.WriteAsync(context, "BoshGateway",
+                $"XMPP web connection manager. BOSH endpoint: <code>{options.Bosh.Path}</code>."));
+        }
+        return endpoints;
+    }
+}

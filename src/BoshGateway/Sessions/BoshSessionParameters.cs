@@ -1,0 +1,23 @@
+namespace BoshGateway.Sessions;
+
+/// <summary>What was agreed at session creation (XEP-0124 §7.2), in whole seconds where the protocol uses seconds.</summary>
+public sealed record BoshSessionParameters(
+    string Sid,
+    long CreationRid,
+    string Domain,
+    string? Language,
+    string Version,
+    int Wait,
+    int Hold,
+    int Inactivity,
+    int Polling,
+    int MaxPause,
+    bool Acks,
+    string? InitialKey)
+{
+    /// <summary><c>requests</c>: the rid window and the most requests outstanding at once.</summary>
+    public int Requests => Hold + 1;
+
+    /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
+    public bool IsPolling => Hold == 0 || Wait == 0;
+}
