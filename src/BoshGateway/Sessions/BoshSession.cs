@@ -227,7 +227,7 @@ public sealed partial class BoshSession : IBackendEvents
         }
         if (_p.IsPolling && empty && !body.IsRestart)
         {
-            if (now - _lastEmptyPoll < Ticks(_p.Polling))
+            if (_lastEmptyPoll != long.MinValue && now - _lastEmptyPoll < Ticks(_p.Polling))
             {
                 Respond(request, Fail(BoshConditions.PolicyViolation, "polling too frequently"));
                 return;

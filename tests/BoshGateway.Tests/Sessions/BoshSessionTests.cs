@@ -1,0 +1,339 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml.Linq;
+using BoshGateway.Protocol.Xml;
+using BoshGateway.Sessions;
+using static BoshGateway.Tests.Sessions.SessionHarness;
+
+namespace BoshGateway.Tests.Sessions;
+
+public class BoshSessionTests
+{
+    private static readonly XNamespace Bind = "http://jabber.org/protocol/httpbind";
+    private static readonly XNamespace Client = XmlNames.JabberClient;
+
+    [Fact]
+    public void Start_CreationResponse_CarriesSessionAttributesAndFeatures()
+    {
+        var h = new SessionHarness();
+        var body = h.CreationResponse;
+
+        Assert.Equal("sid1", (string?)body.Attribute("sid"));
+        Assert.Equal("60", (string?)body.Attribute("wait"));
+        Assert.Equal("2", (string?)body.Attribute("requests"));
+        Assert.Equal("1", (string?)body.Attribute("hold"));
+        Assert.Equal("60", (string?)body.Attribute("inactivity"));
+        Assert.Equal("5", (string?)body.Attribute("polling"));
+        Assert.Equal("120", (string?)body.Attribute("maxpause"));
+        Assert.Equal("1.11", (string?)body.Attribute("ver"));
+        Assert.Equal("localhost", (string?)body.Attribute("from"));
+        Assert.Equal("sid-1", (string?)body.Attribute("authid"));
+        Assert.Equal("1.0", (string?)body.Attribute(XName.Get("version", XmlNames.XBosh)));
+        Assert.Equal("true", (string?)body.Attribute(XName.Get("restartlogic", XmlNames.XBosh)));
+        Assert.Null(body.Attribute("ack"));
+        Assert.NotNull(body.Element(XName.Get("features", XmlNames.Streams)));
+    }
+
+    [Fact]
+    public async Task EmptyRequest_IsHeldUntilWaitExpires()
+    {
+        var h = new SessionHarness(wait: 30);
+        var pending = h.Send(1001);
+        h.Advance(29);
+        Assert.False(pending.IsCompleted);
+        h.Advance(1.5);
+        var body = await Answer(pending);
+        Assert.Empty(body.Elements());
+        Assert.Null(body.Attribute("type"));
+    }
+
+    [Fact]
+    public async Task ServerStanza_IsDeliveredToTheHeldRequestAtOnce()
+    {
+        var h = new SessionHarness();
+        var pending = h.Send(1001);
+        h.Backend.Server("<message from='bob@localhost' type='chat'><body>hi</body></message>");
+        var body = await Answer(pending);
+        var message = Assert.Single(body.Elements());
+        Assert.Equal(Client + "message", message.Name);
+        Assert.Equal("hi", message.Element(Client + "body")?.Value);
+    }
+
+    [Fact]
+    public async Task ServerStanzas_QueuedWithoutARequest_AreDeliveredTogetherInOrder()
+    {
+        var h = new SessionHarness();
+        h.Backend.Server("<message id='1'/><message id='2'/><message id='3'/>");
+        var body = await Answer(h.Send(1001));
+        Assert.Equal(["1", "2", "3"], body.Elements().Select(e => (string?)e.Attribute("id")));
+    }
+
+    [Fact]
+    public async Task NewRequest_ReleasesTheOlderHeldRequest()
+    {
+        var h = new SessionHarness();
+        var first = h.Send(1001);
+        var second = h.Send(1002, "<message to='bob@localhost'><body>x</body></message>");
+        Assert.Empty((await Answer(first)).Elements());
+        Assert.False(second.IsCompleted);
+        Assert.Equal(1, h.Session.HeldCount);
+    }
+
+    [Fact]
+    public void Payload_IsForwardedWithoutTheBodyNamespace()
+    {
+        var h = new SessionHarness();
+        _ = h.Send(1001, "<message to='bob@localhost'><body>x</body></message><iq xmlns='jabber:client' type='get' id='1'/>");
+        Assert.Equal(["<message to='bob@localhost'><body>x</body></message>", "<iq xmlns='jabber:client' type='get' id='1'/>"], h.Backend.Sent);
+    }
+
+    [Fact]
+    public async Task RepeatedRid_IsAnsweredByteForByte_AndNotForwardedAgain()
+    {
+        var h = new SessionHarness();
+        var first = h.Send(1001, "<message id='m1'/>");
+        h.Backend.Server("<message id='reply'/>");
+        var original = await first;
+        var replay = await h.Send(1001, "<message id='m1'/>");
+        Assert.Equal(original, replay);
+        Assert.Single(h.Backend.Sent);
+    }
+
+    [Fact]
+    public async Task RepeatedRid_WhileTheFirstIsHeld_OldCopyGetsRecoverableErrorAndNewCopyIsHeld()
+    {
+        var h = new SessionHarness();
+        var first = h.Send(1001, "<message id='m1'/>");
+        var again = h.Send(1001, "<message id='m1'/>");
+        Assert.Equal("error", (string?)(await Answer(first)).Attribute("type"));
+        Assert.False(again.IsCompleted);
+        h.Backend.Server("<message id='reply'/>");
+        Assert.Equal("reply", (string?)(await Answer(again)).Elements().Single().Attribute("id"));
+        Assert.Single(h.Backend.Sent);
+    }
+
+    [Fact]
+    public async Task OutOfOrderRids_AreForwardedInRidOrder()
+    {
+        var h = new SessionHarness();
+        var later = h.Send(1002, "<message id='second'/>");
+        Assert.Empty(h.Backend.Sent);
+        var earlier = h.Send(1001, "<message id='first'/>");
+        Assert.Equal(["<message id='first'/>", "<message id='second'/>"], h.Backend.Sent);
+        Assert.Empty((await Answer(earlier)).Elements());
+        Assert.False(later.IsCompleted);
+    }
+
+    [Theory]
+    [InlineData(1003)] // beyond the window (next 1001, requests 2)
+    [InlineData(999)] // before the creation rid: never answered
+    public async Task RidOutsideTheWindow_EndsWithItemNotFound(long rid)
+    {
+        var h = new SessionHarness();
+        var body = Xml(await h.Send(rid));
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task OldRidWhoseResponseWasDropped_IsItemNotFound()
+    {
+        var h = new SessionHarness();
+        for (var rid = 1001; rid <= 1004; rid++)
+        {
+            _ = h.Send(rid);
+        }
+        var body = Xml(await h.Send(1001));
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+    }
+
+    [Fact]
+    public void Inactivity_EndsTheSessionAndDropsTheBackendWithoutClosingTag()
+    {
+        var h = new SessionHarness(inactivity: 60);
+        h.Advance(59);
+        Assert.Empty(h.EndedWith);
+        h.Advance(2);
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+        Assert.True(h.Backend.Aborted);
+        Assert.False(h.Backend.Closed);
+    }
+
+    [Fact]
+    public void Inactivity_DoesNotRunWhileARequestIsHeld()
+    {
+        var h = new SessionHarness(wait: 60, inactivity: 30);
+        _ = h.Send(1001);
+        h.Advance(45);
+        Assert.Empty(h.EndedWith);
+    }
+
+    [Fact]
+    public async Task Terminate_ForwardsItsPayloadClosesTheStreamAndAnswersHeldRequests()
+    {
+        var h = new SessionHarness();
+        var held = h.Send(1001);
+        var terminate = await h.Send(1002, "<presence type='unavailable'/>", "type='terminate'");
+        Assert.Equal(["<presence type='unavailable'/>"], h.Backend.Sent);
+        Assert.True(h.Backend.Closed);
+        Assert.Equal("terminate", (string?)Xml(terminate).Attribute("type"));
+        Assert.True(held.IsCompleted);
+        Assert.Equal([SessionEndReason.Normal], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task BackendFailure_DeliversQueuedStanzasBeforeTheTerminate()
+    {
+        var h = new SessionHarness();
+        h.Backend.Server("<message id='last-words'/>");
+        h.Backend.ServerClosed(new IOException("connection reset"));
+        var body = Xml(await h.Send(1001));
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("remote-connection-failed", (string?)body.Attribute("condition"));
+        Assert.Equal("last-words", (string?)body.Elements().Single().Attribute("id"));
+        Assert.Equal([SessionEndReason.BackendClosed], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task StreamError_BecomesRemoteStreamErrorCarryingTheError()
+    {
+        var h = new SessionHarness();
+        h.Backend.Server("<message id='before'/><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>");
+        var body = await Answer(h.Send(1001));
+        Assert.Equal("remote-stream-error", (string?)body.Attribute("condition"));
+        Assert.Equal(["message", "error"], body.Elements().Select(e => e.Name.LocalName));
+        Assert.NotNull(body.Elements().Last().Element(XName.Get("conflict", XmlNames.StreamErrors)));
+        Assert.True(h.Backend.Aborted);
+    }
+
+    [Fact]
+    public async Task StreamEnd_IsAPlainTerminate()
+    {
+        var h = new SessionHarness();
+        var pending = h.Send(1001);
+        h.Backend.Server("</stream:stream>");
+        var body = await Answer(pending);
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Null(body.Attribute("condition"));
+    }
+
+    [Fact]
+    public async Task Restart_SendsANewStreamHeaderAndIgnoresPayload()
+    {
+        var h = new SessionHarness();
+        var pending = h.Send(1001, "<message id='ignored'/>", "xmpp:restart='true'");
+        Assert.Equal(1, h.Backend.Restarts);
+        Assert.Empty(h.Backend.Sent);
+        h.Backend.Server("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='sid-2' version='1.0'><stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>");
+        var body = await Answer(pending);
+        Assert.NotNull(body.Element(XName.Get("features", XmlNames.Streams)));
+        Assert.Equal(XmlNames.Streams, body.Attribute(XNamespace.Xmlns + "stream")?.Value);
+    }
+
+    [Fact]
+    public async Task KeySequencing_AcceptsTheChainAndRefusesAWrongKey()
+    {
+        static string Sha1(string s) => Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(s)));
+        var k1 = "seed";
+        var k2 = Sha1(k1);
+        var k3 = Sha1(k2);
+        var h = new SessionHarness(key: Sha1(k3));
+
+        var ok = h.Send(1001, attributes: $"key='{k3}'");
+        Assert.False(ok.IsCompleted);
+        var wrong = Xml(await h.Send(1002, attributes: "key='not-it'"));
+        Assert.Equal("item-not-found", (string?)wrong.Attribute("condition"));
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task KeySequencing_MissingKey_IsItemNotFound()
+    {
+        var h = new SessionHarness(key: "abcdef");
+        Assert.Equal("item-not-found", (string?)Xml(await h.Send(1001)).Attribute("condition"));
+    }
+
+    [Fact]
+    public async Task Pause_AnswersHeldRequestsAndStretchesInactivity()
+    {
+        var h = new SessionHarness(inactivity: 60);
+        var held = h.Send(1001);
+        var pause = await Answer(h.Send(1002, attributes: "pause='100'"));
+        Assert.Empty(pause.Elements());
+        Assert.True(held.IsCompleted);
+        h.Advance(90);
+        Assert.Empty(h.EndedWith);
+        h.Advance(15);
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task Pause_LongerThanMaxpause_IsPolicyViolation()
+    {
+        var h = new SessionHarness();
+        Assert.Equal("policy-violation", (string?)Xml(await h.Send(1001, attributes: "pause='121'")).Attribute("condition"));
+    }
+
+    [Fact]
+    public async Task Acks_CreationResponseAcksAndLaggingClientGetsReport()
+    {
+        var h = new SessionHarness(acks: true);
+        Assert.Equal("1000", (string?)h.CreationResponse.Attribute("ack"));
+        var r1 = h.Send(1001, attributes: "ack='1000'");
+        h.Backend.Server("<message id='lost'/>");
+        await r1;
+        h.Time.Advance(TimeSpan.FromSeconds(3));
+        var next = await Answer(h.Send(1002, attributes: "ack='1000'"));
+        Assert.Equal("1001", (string?)next.Attribute("report"));
+        Assert.True(int.Parse((string)next.Attribute("time")!, System.Globalization.CultureInfo.InvariantCulture) >= 3000);
+        var replay = Xml(await h.Send(1001, attributes: "ack='1000'"));
+        Assert.Equal("lost", (string?)replay.Elements().Single().Attribute("id"));
+    }
+
+    [Fact]
+    public async Task Polling_AnswersAtOnce_AndRefusesTooFrequentEmptyPolls()
+    {
+        var h = new SessionHarness(hold: 0, polling: 5);
+        Assert.Equal("1", h.CreationResponse.Attribute("requests")?.Value);
+        var first = await Answer(h.Send(1001));
+        Assert.Null(first.Attribute("type"));
+        var second = Xml(await h.Send(1002));
+        Assert.Equal("policy-violation", (string?)second.Attribute("condition"));
+    }
+
+    [Fact]
+    public async Task AbandonedRequest_IsAnsweredEmpty_SoLaterDataWaitsForTheNextRequest()
+    {
+        var h = new SessionHarness();
+        using var aborted = new CancellationTokenSource();
+        var held = h.Send(1001, aborted: aborted.Token);
+        await aborted.CancelAsync();
+        Assert.Empty((await Answer(held)).Elements());
+        h.Backend.Server("<message id='kept'/>");
+        var next = await Answer(h.Send(1002));
+        Assert.Equal("kept", (string?)next.Elements().Single().Attribute("id"));
+    }
+
+    [Fact]
+    public async Task Shutdown_AnswersHeldRequestWithSystemShutdown()
+    {
+        var h = new SessionHarness();
+        var held = h.Send(1001);
+        h.Session.Shutdown();
+        Assert.Equal("system-shutdown", (string?)(await Answer(held)).Attribute("condition"));
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Shutdown], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task AfterTheEnd_FurtherRequestsGetItemNotFound()
+    {
+        var h = new SessionHarness();
+        await h.Send(1001, attributes: "type='terminate'");
+        var body = Xml(await h.Send(1002));
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+        _ = Bind;
+    }
+}

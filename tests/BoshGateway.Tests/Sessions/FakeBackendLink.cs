@@ -1,0 +1,55 @@
+using System.Text;
+using BoshGateway.Backend;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.Tests.Sessions;
+
+/// <summary>Records what a session writes to its backend and lets a test play the server's part.</summary>
+internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
+{
+    private const string Header = "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='sid-1' from='localhost' version='1.0'>";
+    private IBackendEvents? _events;
+    private readonly XmlStreamReader _reader;
+    private XmlStreamHeader? _header;
+
+    public FakeBackendLink() => _reader = new XmlStreamReader(this, allowRestart: true);
+
+    public List<string> Sent { get; } = [];
+
+    public int Restarts { get; private set; }
+
+    public bool Closed { get; private set; }
+
+    public bool Aborted { get; private set; }
+
+    public bool IsSecure => true;
+
+    public void Start(IBackendEvents events)
+    {
+        _events = events;
+        Server(Header + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+    }
+
+    public void Send(ReadOnlyMemory<byte> data) => Sent.Add(Encoding.UTF8.GetString(data.Span));
+
+    public void Restart(string? language) => Restarts++;
+
+    public void Close() => Closed = true;
+
+    public void Abort() => Aborted = true;
+
+    /// <summary>Bytes "from the server".</summary>
+    public void Server(string xml) => _reader.Feed(Encoding.UTF8.GetBytes(xml));
+
+    public void ServerClosed(Exception? error) => _events!.OnBackendClosed(error);
+
+    void IXmlStreamHandler.OnStreamHeader(XmlStreamHeader header)
+    {
+        _header = header;
+        _events!.OnBackendHeader(header);
+    }
+
+    void IXmlStreamHandler.OnElement(XmlElement element) => _events!.OnBackendElement(element, _header!.Namespaces);
+
+    void IXmlStreamHandler.OnStreamEnd() => _events!.OnBackendClosed(null);
+}

@@ -1,0 +1,53 @@
+using System.Text;
+using System.Xml.Linq;
+using BoshGateway.Protocol.Bosh;
+using BoshGateway.Sessions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace BoshGateway.Tests.Sessions;
+
+/// <summary>A session on a fake clock and a fake backend, with helpers to send requests as a client would.</summary>
+internal sealed class SessionHarness
+{
+    public const long FirstRid = 1000;
+
+    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5)
+    {
+        Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key);
+        Session = new BoshSession(Parameters, Backend, Time, TimeSpan.FromSeconds(2), NullLogger.Instance, (_, reason) => EndedWith.Add(reason));
+        CreationResponse = XElement.Parse(Encoding.UTF8.GetString(Session.Start()));
+    }
+
+    public BoshSessionParameters Parameters { get; }
+
+    public FakeTimeProvider Time { get; } = new();
+
+    public FakeBackendLink Backend { get; } = new();
+
+    public BoshSession Session { get; }
+
+    public XElement CreationResponse { get; }
+
+    public List<SessionEndReason> EndedWith { get; } = [];
+
+    public Task<byte[]> Send(long rid, string children = "", string attributes = "", CancellationToken aborted = default)
+    {
+        var xml = $"<body rid='{rid}' sid='sid1' {attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{children}</body>";
+        return Session.HandleAsync(BoshBodyParser.Parse(Encoding.UTF8.GetBytes(xml)), aborted);
+    }
+
+    public void Advance(double seconds)
+    {
+        Time.Advance(TimeSpan.FromSeconds(seconds));
+        Session.OnTick();
+    }
+
+    public static XElement Xml(byte[] body) => XElement.Parse(Encoding.UTF8.GetString(body));
+
+    public static async Task<XElement> Answer(Task<byte[]> pending)
+    {
+        Assert.True(pending.IsCompleted, "the request should have been answered");
+        return Xml(await pending);
+    }
+}
