@@ -1,0 +1,3 @@
+using BoshGateway.IntegrationTests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(XmppServers))]

@@ -1,0 +1,266 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml.Linq;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A BOSH client written from XEP-0124/0206 for tests: like browser libraries it keeps one long-poll
+/// outstanding (once <see cref="StartPolling"/> is called) and sends payloads on a second request.
+/// Every element any response carries lands in <see cref="Inbox"/>, in order.
+/// </summary>
+public sealed class BoshTestClient : IAsyncDisposable
+{
+    public static readonly XNamespace HttpBind = XmlNames.HttpBind;
+    public static readonly XNamespace Client = XmlNames.JabberClient;
+    public static readonly XNamespace Sasl = XmlNames.Sasl;
+
+    private readonly HttpClient _http;
+    private readonly Uri _url;
+    private readonly Lock _sync = new();
+    private readonly List<XElement> _inbox = [];
+    private readonly SemaphoreSlim _arrived = new(0);
+    private long _rid = Random.Shared.NextInt64(1L << 40, 1L << 50);
+    private CancellationTokenSource? _polling;
+    private Task _pollLoop = Task.CompletedTask;
+
+    public BoshTestClient(Uri url, string domain)
+    {
+        _url = url;
+        Domain = domain;
+        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
+    }
+
+    public string Domain { get; }
+
+    public string? Sid { get; private set; }
+
+    public XElement? CreationResponse { get; private set; }
+
+    /// <summary>The first terminate body received, if any.</summary>
+    public XElement? Terminate { get; private set; }
+
+    public string? Jid { get; private set; }
+
+    public long LastRid => Interlocked.Read(ref _rid);
+
+    public IReadOnlyList<XElement> Inbox
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return [.. _inbox];
+            }
+        }
+    }
+
+    /// <summary>Creates the session (no polling yet).</summary>
+    public async Task<XElement> CreateAsync(int wait = 10, int hold = 1, string extra = "")
+    {
+        var body = await PostAsync(NextRid(), $"to='{Domain}' xml:lang='en' wait='{wait}' hold='{hold}' ver='1.6' xmpp:version='1.0' {extra}", "", withSid: false);
+        CreationResponse = body;
+        Sid = (string?)body.Attribute("sid");
+        return body;
+    }
+
+    /// <summary>Creates the session, logs in, restarts, binds a resource and sends initial presence.</summary>
+    public async Task LoginAsync(string user, string password = "secret", string mechanism = "PLAIN", string resource = "test", int wait = 10)
+    {
+        await CreateAsync(wait);
+        Assert.True(Sid is not null, "no sid in " + CreationResponse);
+        StartPolling();
+        await WaitForAsync(e => e.Name == XName.Get("features", XmlNames.Streams));
+        if (mechanism == "PLAIN")
+        {
+            var token = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
+            await SendAsync($"<auth xmlns='{XmlNames.Sasl}' mechanism='PLAIN'>{token}</auth>");
+        }
+        else
+        {
+            await ScramSha1Async(user, password);
+        }
+        var outcome = await WaitForAsync(e => e.Name == Sasl + "success" || e.Name == Sasl + "failure");
+        Assert.True(outcome.Name == Sasl + "success", "SASL failed: " + outcome);
+        await SendAsync("", $"xmpp:restart='true' to='{Domain}' xml:lang='en'");
+        await WaitForAsync(e => e.Name == XName.Get("features", XmlNames.Streams) && e.Element(XName.Get("bind", "urn:ietf:params:xml:ns:xmpp-bind")) is not null);
+        await SendAsync($"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}</resource></bind></iq>");
+        var bound = await WaitForAsync(e => (string?)e.Attribute("id") == "bind1");
+        Jid = bound.Descendants(XName.Get("jid", "urn:ietf:params:xml:ns:xmpp-bind")).Single().Value;
+        await SendAsync("<presence/>");
+    }
+
+    private async Task ScramSha1Async(string user, string password)
+    {
+        var clientNonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
+        var clientFirstBare = $"n={user},r={clientNonce}";
+        await SendAsync($"<auth xmlns='{XmlNames.Sasl}' mechanism='SCRAM-SHA-1'>{B64("n,," + clientFirstBare)}</auth>");
+        var challenge = await WaitForAsync(e => e.Name == Sasl + "challenge" || e.Name == Sasl + "failure");
+        Assert.Equal(Sasl + "challenge", challenge.Name);
+        var serverFirst = Encoding.UTF8.GetString(Convert.FromBase64String(challenge.Value));
+        var fields = serverFirst.Split(',').ToDictionary(f => f[..1], f => f[2..]);
+        Assert.StartsWith(clientNonce, fields["r"], StringComparison.Ordinal);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(fields["s"]), int.Parse(fields["i"], CultureInfo.InvariantCulture), HashAlgorithmName.SHA1, 20);
+        var clientKey = HMACSHA1.HashData(salted, "Client Key"u8);
+        var storedKey = SHA1.HashData(clientKey);
+        var clientFinalWithoutProof = $"c=biws,r={fields["r"]}";
+        var authMessage = Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{clientFinalWithoutProof}");
+        var signature = HMACSHA1.HashData(storedKey, authMessage);
+        var proof = clientKey.Zip(signature, (a, b) => (byte)(a ^ b)).ToArray();
+        await SendAsync($"<response xmlns='{XmlNames.Sasl}'>{B64(clientFinalWithoutProof + ",p=" + Convert.ToBase64String(proof))}</response>");
+        var success = await WaitForAsync(e => e.Name == Sasl + "success" || e.Name == Sasl + "failure", remove: false);
+        if (success.Name == Sasl + "success")
+        {
+            var serverKey = HMACSHA1.HashData(salted, "Server Key"u8);
+            var expected = "v=" + Convert.ToBase64String(HMACSHA1.HashData(serverKey, authMessage));
+            Assert.Equal(expected, Encoding.UTF8.GetString(Convert.FromBase64String(success.Value)));
+        }
+    }
+
+    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
+
+    /// <summary>Keeps one empty request outstanding until stopped or the session ends.</summary>
+    public void StartPolling()
+    {
+        _polling = new CancellationTokenSource();
+        var token = _polling.Token;
+        _pollLoop = Task.Run(async () =>
+        {
+            while (!token.IsCancellationRequested && Terminate is null)
+            {
+                try
+                {
+                    await PostAsync(NextRid(), "", "");
+                }
+                catch (Exception) when (token.IsCancellationRequested)
+                {
+                    return;
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    /// <summary>Stops polling after the outstanding poll returns.</summary>
+    public async Task StopPollingAsync()
+    {
+        if (_polling is not null)
+        {
+            await _polling.CancelAsync();
+            await _pollLoop;
+        }
+    }
+
+    /// <summary>Sends payload (and wrapper attributes) on a new rid; returns the response body.</summary>
+    public Task<XElement> SendAsync(string children, string attributes = "") => PostAsync(NextRid(), attributes, children);
+
+    public long NextRid() => Interlocked.Increment(ref _rid);
+
+    /// <summary>Posts one body with an explicit rid. Elements of the answer go to the inbox.</summary>
+    public async Task<XElement> PostAsync(long rid, string attributes, string children, bool withSid = true)
+    {
+        var sid = withSid ? $"sid='{Sid}' " : "";
+        var xml = $"<body rid='{rid}' {sid}{attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{children}</body>";
+        var text = await PostRawAsync(xml);
+        var body = XElement.Parse(text);
+        Record(body);
+        return body;
+    }
+
+    /// <summary>Posts raw bytes as the body; returns the response text (status must be 200).</summary>
+    public async Task<string> PostRawAsync(string xml)
+    {
+        using var content = new StringContent(xml, Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "utf-8" };
+        using var response = await _http.PostAsync(_url, content);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    private void Record(XElement body)
+    {
+        lock (_sync)
+        {
+            _inbox.AddRange(body.Elements());
+            if ((string?)body.Attribute("type") == "terminate")
+            {
+                Terminate ??= body;
+            }
+        }
+        _arrived.Release();
+    }
+
+    /// <summary>Waits until an element matching <paramref name="match"/> is in the inbox; removes and returns it.</summary>
+    public async Task<XElement> WaitForAsync(Func<XElement, bool> match, TimeSpan? timeout = null, bool remove = true)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            lock (_sync)
+            {
+                var found = _inbox.FirstOrDefault(match);
+                if (found is not null)
+                {
+                    if (remove)
+                    {
+                        _inbox.Remove(found);
+                    }
+                    return found;
+                }
+                if (Terminate is not null)
+                {
+                    Assert.Fail("session terminated while waiting: " + Terminate);
+                }
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                Assert.Fail("timed out waiting; inbox: " + string.Join("\n", Inbox));
+            }
+            await _arrived.WaitAsync(left);
+        }
+    }
+
+    /// <summary>Waits for a terminate body (from any request).</summary>
+    public async Task<XElement> WaitForTerminateAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (Terminate is null)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                Assert.Fail("no terminate within " + timeout);
+            }
+            await _arrived.WaitAsync(left);
+        }
+        return Terminate;
+    }
+
+    public async Task SendMessageAsync(string to, string text, string? id = null)
+        => await SendAsync($"<message to='{to}' type='chat' id='{id ?? Guid.NewGuid().ToString("N")}'><body>{text}</body></message>");
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Terminate is null && Sid is not null)
+        {
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await PostAsync(NextRid(), "type='terminate'", "<presence type='unavailable'/>");
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or Xunit.Sdk.XunitException)
+            {
+                // Best effort: the session may be gone already.
+            }
+        }
+        if (_polling is not null)
+        {
+            await _polling.CancelAsync();
+        }
+        _http.Dispose();
+    }
+}

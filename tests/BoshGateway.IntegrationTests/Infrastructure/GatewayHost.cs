@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using BoshGateway.Hosting;
+using BoshGateway.Sessions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace BoshGateway.IntegrationTests.Infrastructure;
+
+/// <summary>The real gateway on a free loopback port, in front of a given XMPP server.</summary>
+public sealed class GatewayHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayHost(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    public Uri BaseUrl { get; }
+
+    public Uri BoshUrl => new(BaseUrl, "/http-bind");
+
+    public SessionTable Sessions => _app.Services.GetRequiredService<SessionTable>();
+
+    public static async Task<GatewayHost> StartAsync(int backendPort, params string[] settings)
+    {
+        var args = new List<string>
+        {
+            "--urls=http://127.0.0.1:0",
+            $"--Gateway:Backends:Default:Port={backendPort}",
+            "--Gateway:Backends:Default:Tls=None",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        args.AddRange(settings.Select(s => "--" + s));
+        var app = GatewayApplication.Build([.. args]);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new GatewayHost(app, new Uri(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

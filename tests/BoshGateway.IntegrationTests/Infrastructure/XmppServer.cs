@@ -1,0 +1,47 @@
+namespace BoshGateway.IntegrationTests.Infrastructure;
+
+/// <summary>A real XMPP server started on loopback by tests/servers/*.sh.</summary>
+public sealed class XmppServer
+{
+    internal XmppServer(string name, string directory, int c2sPort, int httpPort, string? unavailableReason, string domain = "localhost")
+    {
+        Name = name;
+        Domain = domain;
+        Directory = directory;
+        C2sPort = c2sPort;
+        HttpPort = httpPort;
+        UnavailableReason = unavailableReason;
+    }
+
+    public string Name { get; }
+
+    public string Domain { get; }
+
+    public string Directory { get; }
+
+    public int C2sPort { get; }
+
+    public int HttpPort { get; }
+
+    /// <summary>Why the server could not be started, or null when it runs.</summary>
+    public string? UnavailableReason { get; }
+
+    /// <summary>The server's own BOSH endpoint (for comparison tests).</summary>
+    public string NativeBoshUrl => Name == "prosody" ? $"http://127.0.0.1:{HttpPort}/http-bind" : $"http://127.0.0.1:{HttpPort}/bosh";
+
+    /// <summary>Skips the test (or fails it when BOSHGW_REQUIRE_SERVERS=1, as in CI) when the server is not running.</summary>
+    public void RequireRunning()
+    {
+        if (UnavailableReason is null)
+        {
+            return;
+        }
+        if (Environment.GetEnvironmentVariable("BOSHGW_REQUIRE_SERVERS") == "1")
+        {
+            Assert.Fail($"{Name} is required (BOSHGW_REQUIRE_SERVERS=1) but not running: {UnavailableReason}");
+        }
+        Assert.Skip($"{Name} not available: {UnavailableReason}");
+    }
+
+    public override string ToString() => Name;
+}
