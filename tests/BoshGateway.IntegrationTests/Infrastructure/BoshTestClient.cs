@@ -24,6 +24,8 @@ public sealed class BoshTestClient : IAsyncDisposable
     private readonly List<XElement> _inbox = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private long _rid = Random.Shared.NextInt64(1L << 40, 1L << 50);
+    private long _nextToRecord;
+    private readonly SortedDictionary<long, XElement> _outOfOrder = [];
     private CancellationTokenSource? _polling;
     private Task _pollLoop = Task.CompletedTask;
 
@@ -61,6 +63,7 @@ public sealed class BoshTestClient : IAsyncDisposable
     /// <summary>Creates the session (no polling yet).</summary>
     public async Task<XElement> CreateAsync(int wait = 10, int hold = 1, string extra = "")
     {
+        _nextToRecord = LastRid + 1;
         var body = await PostAsync(NextRid(), $"to='{Domain}' xml:lang='en' wait='{wait}' hold='{hold}' ver='1.6' xmpp:version='1.0' {extra}", "", withSid: false);
         CreationResponse = body;
         Sid = (string?)body.Attribute("sid");
@@ -165,7 +168,7 @@ public sealed class BoshTestClient : IAsyncDisposable
         var xml = $"<body rid='{rid}' {sid}{attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{children}</body>";
         var text = await PostRawAsync(xml);
         var body = XElement.Parse(text);
-        Record(body);
+        Record(rid, body);
         return body;
     }
 
@@ -180,14 +183,24 @@ public sealed class BoshTestClient : IAsyncDisposable
         return await response.Content.ReadAsStringAsync();
     }
 
-    private void Record(XElement body)
+    /// <summary>Takes in answers in rid order, as a client must: they may arrive in any order over two connections.</summary>
+    private void Record(long rid, XElement body)
     {
         lock (_sync)
         {
-            _inbox.AddRange(body.Elements());
             if ((string?)body.Attribute("type") == "terminate")
             {
                 Terminate ??= body;
+            }
+            if (rid < _nextToRecord)
+            {
+                return; // a replayed answer, already taken in
+            }
+            _outOfOrder[rid] = body;
+            while (_outOfOrder.Remove(_nextToRecord, out var next))
+            {
+                _inbox.AddRange(next.Elements());
+                _nextToRecord++;
             }
         }
         _arrived.Release();
