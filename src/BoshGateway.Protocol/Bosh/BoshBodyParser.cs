@@ -10,8 +10,17 @@ public static class BoshBodyParser
     {
         var collector = new Collector();
         var reader = new XmlStreamReader(collector, limits, documentMode: true);
-        reader.Feed(bytes);
-        reader.Complete();
+        try
+        {
+            reader.Feed(bytes);
+            reader.Complete();
+        }
+        catch (XmlStreamException ex) when (collector.Wrapper?.GetAttribute("sid") is { } sid)
+        {
+            // The wrapper was read: the error belongs to that session, which ends with it.
+            var condition = ex.Error == XmlStreamError.PolicyViolation ? BoshConditions.PolicyViolation : BoshConditions.BadRequest;
+            throw new BoshProtocolException(condition, ex.Message) { Sid = sid };
+        }
         var wrapper = collector.Wrapper!;
         if (wrapper.LocalName != "body" || wrapper.NamespaceUri != XmlNames.HttpBind)
         {
@@ -22,7 +31,7 @@ public static class BoshBodyParser
             if (child.NamespaceUri == XmlNames.Streams)
             {
                 // A stream header or stream element inside a body would let a client inject framing.
-                throw new BoshProtocolException(BoshConditions.BadRequest, "stream elements are not allowed in a body");
+                throw new BoshProtocolException(BoshConditions.BadRequest, "stream elements are not allowed in a body") { Sid = wrapper.GetAttribute("sid") };
             }
         }
         return new BoshBody(wrapper, collector.Children);

@@ -11,6 +11,9 @@ public sealed class BoshProtocolException : Exception
 
     public BoshProtocolException(string message, Exception inner) : base(message, inner) => Condition = BoshConditions.BadRequest;
 
+    /// <summary>The session the refused request named, when its wrapper could be read.</summary>
+    public string? Sid { get; init; }
+
     /// <summary>The XEP-0124 condition to send.</summary>
     public string Condition { get; }
 }

@@ -93,7 +93,9 @@ internal sealed partial class BoshEndpoint(
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return BoshResponseWriter.Terminate(ex.Condition);
+            return ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
+                ? refused.End(ex.Condition, SessionEndReason.Error)
+                : BoshResponseWriter.Terminate(ex.Condition);
         }
 
         try
@@ -111,11 +113,9 @@ internal sealed partial class BoshEndpoint(
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            if (body.Sid is { } sid && sessions.TryGet(sid, out var session))
-            {
-                session.Shutdown();
-            }
-            return BoshResponseWriter.Terminate(ex.Condition);
+            return body.Sid is { } sid && sessions.TryGet(sid, out var session)
+                ? session.End(ex.Condition, SessionEndReason.Error)
+                : BoshResponseWriter.Terminate(ex.Condition);
         }
     }
 

@@ -82,14 +82,14 @@ public sealed partial class BoshSession
     }
 
     /// <summary>The gateway is stopping: answer held requests with <c>system-shutdown</c> and drop the backend.</summary>
-    public void Shutdown()
+    public void Shutdown() => End(BoshConditions.SystemShutdown, SessionEndReason.Shutdown);
+
+    /// <summary>Ends the session with <paramref name="condition"/>; returns the terminate body for the current request.</summary>
+    public byte[] End(string condition, SessionEndReason reason)
     {
         lock (_sync)
         {
-            if (!_isEnded)
-            {
-                EndWith(BoshConditions.SystemShutdown, null, SessionEndReason.Shutdown, hasCurrentRequest: true);
-            }
+            return _isEnded ? TakeTerminal() : EndWith(condition, null, reason, hasCurrentRequest: true);
         }
     }
 
@@ -112,7 +112,17 @@ public sealed partial class BoshSession
         }
         var terminal = BoshResponseWriter.Write(attributes, _outbox, _outboxHasStreamElement, false);
         ClearOutbox();
-        var answered = _held.Count > 0 || _waiting.Count > 0;
+        if (_held.Count == 0 && _waiting.Count == 0 && !hasCurrentRequest)
+        {
+            // Nobody to tell yet: keep the answer for the client's next request.
+            _isEnded = true;
+            _endReason = reason;
+            _terminal = terminal;
+            CloseBackend(reason);
+            return terminal;
+        }
+        // Forget the session before anyone hears of its end, so a client never finds it still listed.
+        EndSession(reason);
         while (_held.Count > 0)
         {
             Respond(_held[0], terminal);
@@ -122,17 +132,6 @@ public sealed partial class BoshSession
             waiting.Request.Completion.TrySetResult(terminal);
         }
         _waiting.Clear();
-        if (answered || hasCurrentRequest)
-        {
-            EndSession(reason);
-        }
-        else
-        {
-            _isEnded = true;
-            _endReason = reason;
-            _terminal = terminal;
-            CloseBackend(reason);
-        }
         return terminal;
     }
 

@@ -211,9 +211,9 @@ public sealed partial class BoshSession : IBackendEvents
         {
             Forward(body);
             Log.ClientTerminated(_logger, _p.Sid);
+            EndSession(SessionEndReason.Normal);
             ReleaseAllHeld();
             Respond(request, BoshResponseWriter.Terminate(null));
-            EndSession(SessionEndReason.Normal);
             return;
         }
         var empty = body.Children.Count == 0;

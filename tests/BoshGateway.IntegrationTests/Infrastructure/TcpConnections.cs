@@ -9,7 +9,8 @@ internal static class TcpConnections
     public static int EstablishedTo(int port)
     {
         var count = 0;
-        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        // Dual-mode sockets show IPv4 peers in tcp6 as ::ffff:127.0.0.1.
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1).Concat(File.ReadLines("/proc/net/tcp6").Skip(1)))
         {
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             var remote = parts[2];

@@ -1,0 +1,199 @@
+using System.Net;
+using System.Text;
+using System.Xml.Linq;
+using BoshGateway.IntegrationTests.Infrastructure;
+
+namespace BoshGateway.IntegrationTests.Bosh;
+
+/// <summary>
+/// Hostile and broken requests against a gateway in front of its own Prosody, while a healthy
+/// conversation runs beside them: each gets the protocol's answer, the healthy sessions carry on,
+/// and no session or backend connection is left behind.
+/// </summary>
+public sealed class BoshBadInputTests : IAsyncLifetime
+{
+    private const string Ns = "xmlns='http://jabber.org/protocol/httpbind'";
+    private XmppServer _server = null!;
+    private GatewayHost _gateway = null!;
+    private BoshTestClient _alice = null!;
+    private BoshTestClient _bob = null!;
+    private HttpClient _http = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await XmppServers.StartPrivateProsodyAsync("prosody-bad", "alice", "bob", "mallory");
+        _server.RequireRunning();
+        _gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Bosh:MaxBodyBytes=65536", "Gateway:Limits:MaxElementBytes=16384",
+            "Gateway:AllowedOrigins:0=https://chat.example");
+        _alice = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        _bob = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await _alice.LoginAsync("alice");
+        await _bob.LoginAsync("bob");
+        _http = new HttpClient();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http?.Dispose();
+        if (_alice is not null)
+        {
+            await _alice.DisposeAsync();
+            await _bob.DisposeAsync();
+            await _gateway.DisposeAsync();
+        }
+        await XmppServers.StopPrivateAsync(_server);
+    }
+
+    private async Task<XElement> PostAsync(string xml, string? origin = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway.BoshUrl) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return XElement.Parse(await response.Content.ReadAsStringAsync());
+    }
+
+    private async Task AssertHealthyAndNothingLeaked()
+    {
+        await _alice.SendMessageAsync("bob@localhost", "still here");
+        await _bob.WaitForAsync(e => e.Element(BoshTestClient.Client + "body")?.Value == "still here");
+        Assert.Equal(2, _gateway.Sessions.Count);
+        Assert.Equal(2, await TcpConnections.WaitForAsync(_server.C2sPort, 2, TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData("<body rid='1' " + Ns + "><message>", "bad-request")]
+    [InlineData("<body rid='1' " + Ns + "><!-- c --></body>", "bad-request")]
+    [InlineData("<?xml version='1.0'?><!DOCTYPE body [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]><body rid='1' " + Ns + ">&c;</body>", "bad-request")]
+    [InlineData("<!DOCTYPE body SYSTEM 'file:///etc/passwd'><body rid='1' " + Ns + "/>", "bad-request")]
+    [InlineData("<body rid='1' to='localhost' xmlns='urn:not-bosh'/>", "bad-request")]
+    [InlineData("<body to='localhost' " + Ns + "/>", "bad-request")]
+    [InlineData("<body rid='1' sid='00000000000000000000000000000000' " + Ns + "/>", "item-not-found")]
+    [InlineData("<body rid='1' " + Ns + "/>", "improper-addressing")]
+    [InlineData("<body rid='1' to='bad domain' " + Ns + "/>", "host-unknown")]
+    [InlineData("<body rid='1' to='localhost' route='not-a-route' " + Ns + "/>", "improper-addressing")]
+    public async Task BadRequest_GetsItsTerminalCondition_OthersUnharmed(string xml, string condition)
+    {
+        var body = await PostAsync(xml);
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal(condition, (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task OversizedBody_IsPolicyViolation()
+    {
+        var body = await PostAsync($"<body rid='1' sid='{_alice.Sid}' {Ns}><message><body>{new string('x', 70_000)}</body></message></body>");
+        Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task OversizedStanza_EndsOnlyThatSessionWithPolicyViolation()
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.LoginAsync("mallory");
+        var body = await mallory.SendAsync($"<message to='bob@localhost'><body>{new string('x', 20_000)}</body></message>");
+        Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task StreamElementInABody_IsRefusedAndNeverReachesTheServer()
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.LoginAsync("mallory");
+        var body = await mallory.SendAsync("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost'/>");
+        Assert.Equal("bad-request", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task WrongKey_IsItemNotFound_AndEndsThatSession()
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.CreateAsync(extra: "newkey='0123456789abcdef0123456789abcdef01234567'");
+        var body = await mallory.SendAsync("", "key='wrong'");
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task DisallowedOrigin_Gets403AndNoSession()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway.BoshUrl)
+        {
+            Content = new StringContent($"<body rid='1' to='localhost' wait='5' {Ns}/>", Encoding.UTF8, "text/plain"),
+        };
+        request.Headers.Add("Origin", "https://evil.example");
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task AllowedOrigin_GetsCorsHeaders_AndPreflightAnswers()
+    {
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, _gateway.BoshUrl);
+        preflight.Headers.Add("Origin", "https://chat.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "content-type");
+        using var answer = await _http.SendAsync(preflight);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal("https://chat.example", answer.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("POST", answer.Headers.GetValues("Access-Control-Allow-Methods").Single(), StringComparison.Ordinal);
+
+        using var evil = new HttpRequestMessage(HttpMethod.Options, _gateway.BoshUrl);
+        evil.Headers.Add("Origin", "https://evil.example");
+        using var refused = await _http.SendAsync(evil);
+        Assert.False(refused.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task Responses_CarryNoStoreNoBufferingAndGzipWhenAsked()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway.BoshUrl)
+        {
+            Content = new StringContent($"<body rid='5' to='localhost' wait='5' hold='1' {Ns}/>", Encoding.UTF8, "text/xml"),
+        };
+        request.Headers.Add("Accept-Encoding", "gzip");
+        using var response = await _http.SendAsync(request);
+        Assert.Equal("text/xml; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
+        Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        var raw = await response.Content.ReadAsByteArrayAsync();
+        var sid = (string?)XElement.Parse(Encoding.UTF8.GetString(response.Content.Headers.ContentEncoding.Contains("gzip") ? Gunzip(raw) : raw)).Attribute("sid");
+        Assert.NotNull(sid);
+        var terminate = await PostAsync($"<body rid='6' sid='{sid}' type='terminate' {Ns}/>");
+        Assert.Equal("terminate", (string?)terminate.Attribute("type"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task GetOnTheEndpoint_ShowsAPage_AndCreatesNoSession()
+    {
+        var html = await _http.GetStringAsync(_gateway.BoshUrl);
+        Assert.Contains("BOSH", html, StringComparison.Ordinal);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task RouteNotAllowed_IsIgnored_NoConnectionToIt()
+    {
+        await using var client = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        var creation = await client.CreateAsync(extra: "route='xmpp:127.0.0.1:9'");
+        Assert.NotNull(creation.Attribute("sid"));
+        Assert.NotNull(creation.Element(XName.Get("features", "http://etherx.jabber.org/streams")));
+    }
+
+    private static byte[] Gunzip(byte[] data)
+    {
+        using var input = new System.IO.Compression.GZipStream(new MemoryStream(data), System.IO.Compression.CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+}
