@@ -1,0 +1,56 @@
+// Two StanzaJS clients log in over BOSH through the gateway and exchange messages.
+// Usage: node bosh-chat.mjs BOSH_URL DOMAIN USER_A USER_B [PASSWORD]
+// Prints one JSON line with what each side received; exits 0 only if every message arrived once, in order.
+import * as XMPP from 'stanza';
+
+const [url, domain, userA, userB, password = 'secret'] = process.argv.slice(2);
+const COUNT = 10;
+const deadline = setTimeout(() => fail('timed out'), 30000);
+
+function fail(reason) {
+    console.log(JSON.stringify({ ok: false, reason }));
+    process.exit(1);
+}
+
+function connect(user) {
+    const client = XMPP.createClient({
+        jid: `${user}@${domain}`,
+        password,
+        resource: 'stanzajs',
+        transports: { websocket: false, bosh: url },
+    });
+    const received = [];
+    client.on('message', msg => { if (msg.body) received.push(msg.body); });
+    const ready = new Promise((resolve, reject) => {
+        client.on('session:started', () => { client.sendPresence(); resolve(); });
+        client.on('auth:failed', () => reject(new Error(`${user}: auth failed`)));
+        client.on('disconnected', () => reject(new Error(`${user}: disconnected before session start`)));
+    });
+    client.connect();
+    return { client, received, ready };
+}
+
+try {
+    const a = connect(userA);
+    const b = connect(userB);
+    await Promise.all([a.ready, b.ready]);
+    for (let i = 0; i < COUNT; i++) {
+        a.client.sendMessage({ to: `${userB}@${domain}`, type: 'chat', body: `from ${userA} ${i}` });
+        b.client.sendMessage({ to: `${userA}@${domain}`, type: 'chat', body: `from ${userB} ${i}` });
+    }
+    const until = Date.now() + 15000;
+    while ((a.received.length < COUNT || b.received.length < COUNT) && Date.now() < until) {
+        await new Promise(r => setTimeout(r, 100));
+    }
+    await new Promise(r => setTimeout(r, 500));
+    const expect = (user) => Array.from({ length: COUNT }, (_, i) => `from ${user} ${i}`);
+    const ok = JSON.stringify(b.received) === JSON.stringify(expect(userA))
+        && JSON.stringify(a.received) === JSON.stringify(expect(userB));
+    console.log(JSON.stringify({ ok, atA: a.received, atB: b.received }));
+    a.client.disconnect();
+    b.client.disconnect();
+    clearTimeout(deadline);
+    setTimeout(() => process.exit(ok ? 0 : 1), 500);
+} catch (e) {
+    fail(String(e && e.message || e));
+}
