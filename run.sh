@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The gateway's main job on one machine: a local Prosody on loopback with demo accounts, and the
+# gateway in front of it with the in-memory session directory. Ctrl-C stops both.
+#   GATEWAY_PORT (default 5380)  PROSODY_C2S_PORT (default 25222)  PROSODY_HTTP_PORT (default 25280)
+set -euo pipefail
+cd "$(dirname "$0")"
+gateway_port=${GATEWAY_PORT:-5380}
+c2s_port=${PROSODY_C2S_PORT:-25222}
+http_port=${PROSODY_HTTP_PORT:-25280}
+
+if ! command -v prosody >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then echo "Prosody is not installed: sudo apt-get install prosody" >&2; exit 1; fi
+    echo "== installing prosody"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody openssl >/dev/null
+    service prosody stop >/dev/null 2>&1 || true
+fi
+
+demo=.tmp/demo
+echo "== starting Prosody on 127.0.0.1:$c2s_port (data in $demo)"
+tests/servers/prosody.sh start "$demo" "$c2s_port" "$http_port" alice bob carol
+trap 'tests/servers/prosody.sh stop "$demo"' EXIT
+
+cat <<INFO
+
+  BOSH URL:       http://127.0.0.1:$gateway_port/http-bind
+  XMPP domain:    localhost
+  Demo accounts:  alice@localhost, bob@localhost, carol@localhost   (password: secret)
+                  Everyone has everyone else as a contact.
+  Backend:        Prosody c2s on 127.0.0.1:$c2s_port (plain TCP: loopback only)
+
+INFO
+dotnet run --project src/BoshGateway -c Release --no-launch-profile -- \
+    --urls "http://127.0.0.1:$gateway_port" \
+    --Gateway:Backends:Default:Host=127.0.0.1 \
+    --Gateway:Backends:Default:Port="$c2s_port" \
+    --Gateway:Backends:Default:Tls=None

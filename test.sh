@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback
+# plus StanzaJS under Node. Installs what it needs when it can (root: apt-get; npm ci for tests/js).
+# Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
+#   BOSHGW_REQUIRE_SERVERS=1  turns a missing server or client library into a failure (CI sets it).
+set -uo pipefail
+cd "$(dirname "$0")"
+
+need_apt=()
+command -v prosody >/dev/null || need_apt+=(prosody)
+command -v ejabberdctl >/dev/null || [ -x /usr/sbin/ejabberdctl ] || need_apt+=(ejabberd)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v node >/dev/null || need_apt+=(nodejs npm)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "== installing ${need_apt[*]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+        # The packages start system instances we do not use; tests start their own on free ports.
+        for svc in prosody ejabberd; do service "$svc" stop >/dev/null 2>&1 || true; done
+    else
+        echo "== missing ${need_apt[*]}: tests that need them will be skipped (run as root to install)"
+    fi
+fi
+if command -v npm >/dev/null; then
+    echo "== npm ci (tests/js)"
+    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: JavaScript client tests will not run"
+fi
+
+log=$(mktemp)
+echo "== dotnet test"
+dotnet test BoshGateway.sln 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+total=$(grep -E '^\s+total: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+failed=$(grep -E '^\s+failed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+passed=$(grep -E '^\s+succeeded: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+skipped=$(grep -E '^\s+skipped: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+rm -f "$log"
+if [ -z "$total" ]; then
+    echo "0 passed, 1 failed"   # the build or the test host failed before any test ran
+    exit 1
+fi
+[ "$status" -ne 0 ] && [ "${failed:-0}" = 0 ] && failed=1
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+[ "$status" -eq 0 ] && [ "${failed:-0}" = 0 ]
