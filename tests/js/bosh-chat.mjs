@@ -18,6 +18,11 @@ function connect(user) {
         password,
         resource: 'stanzajs',
         transports: { websocket: false, bosh: url },
+        // StanzaJS takes BOSH answers in the order they arrive, not in rid order. When two answers
+        // cross on the wire (a loaded machine), its XEP-0198 count goes wrong and the server ends the
+        // stream. The gateway writes answers in rid order and spaces bursts, which makes this rare,
+        // not impossible; so this test checks login and chat without XEP-0198.
+        useStreamManagement: false,
     });
     const received = [];
     client.on('message', msg => { if (msg.body) received.push(msg.body); });

@@ -24,6 +24,7 @@ internal sealed partial class BoshEndpoint(
     ILoggerFactory loggers)
 {
     private const string HighestVersion = "1.11";
+    private static readonly TimeSpan WriteTurnLimit = TimeSpan.FromSeconds(2);
     private readonly ILogger _logger = loggers.CreateLogger<BoshEndpoint>();
     private readonly ILogger _sessionLogger = loggers.CreateLogger<BoshSession>();
     private readonly GatewayOptions _options = options.Value;
@@ -60,10 +61,18 @@ internal sealed partial class BoshEndpoint(
             return;
         }
         var answer = await AnswerAsync(context);
-        await BoshResponseSender.SendAsync(context, answer, _options.Bosh.CompressResponsesFrom);
+        try
+        {
+            await answer.WaitForTurnAsync(WriteTurnLimit, _options.Bosh.AnswerSpacing, time);
+            await BoshResponseSender.SendAsync(context, answer.Body, _options.Bosh.CompressResponsesFrom);
+        }
+        finally
+        {
+            answer.MarkWritten(time);
+        }
     }
 
-    private async Task<byte[]> AnswerAsync(HttpContext context)
+    private async Task<BoshAnswer> AnswerAsync(HttpContext context)
     {
         byte[]? bytes;
         try
@@ -72,12 +81,12 @@ internal sealed partial class BoshEndpoint(
         }
         catch (InvalidDataException)
         {
-            return BoshResponseWriter.Terminate(BoshConditions.BadRequest);
+            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.BadRequest));
         }
         if (bytes is null)
         {
             Log.BadRequest(_logger, BoshConditions.PolicyViolation, "body larger than Gateway:Bosh:MaxBodyBytes");
-            return BoshResponseWriter.Terminate(BoshConditions.PolicyViolation);
+            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.PolicyViolation));
         }
         BoshBody body;
         try
@@ -88,34 +97,34 @@ internal sealed partial class BoshEndpoint(
         {
             var condition = ex.Error == XmlStreamError.PolicyViolation ? BoshConditions.PolicyViolation : BoshConditions.BadRequest;
             Log.BadRequest(_logger, condition, ex.Message);
-            return BoshResponseWriter.Terminate(condition);
+            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(condition));
         }
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
+            return BoshAnswer.Immediate(ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
                 ? refused.End(ex.Condition, SessionEndReason.Error)
-                : BoshResponseWriter.Terminate(ex.Condition);
+                : BoshResponseWriter.Terminate(ex.Condition));
         }
 
         try
         {
             if (body.Sid is not { } sid)
             {
-                return await CreateSessionAsync(body, context.RequestAborted);
+                return BoshAnswer.Immediate(await CreateSessionAsync(body, context.RequestAborted));
             }
             if (sessions.TryGet(sid, out var session))
             {
                 return await session.HandleAsync(body, context.RequestAborted);
             }
-            return BoshResponseWriter.Terminate(BoshConditions.ItemNotFound);
+            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return body.Sid is { } sid && sessions.TryGet(sid, out var session)
+            return BoshAnswer.Immediate(body.Sid is { } sid && sessions.TryGet(sid, out var session)
                 ? session.End(ex.Condition, SessionEndReason.Error)
-                : BoshResponseWriter.Terminate(ex.Condition);
+                : BoshResponseWriter.Terminate(ex.Condition));
         }
     }
 

@@ -33,6 +33,12 @@ public sealed class BoshOptions
     /// <summary>Gzip responses of at least this many bytes when the client accepts gzip; 0 disables. Default 1024.</summary>
     public int CompressResponsesFrom { get; set; } = 1024;
 
+    /// <summary>
+    /// Least time between writing an answer that carried payload and writing the session's next answer,
+    /// so clients that take answers in arrival order still see them in rid order. Default 20 ms; 0 disables.
+    /// </summary>
+    public TimeSpan AnswerSpacing { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>With client acks (XEP-0124 §9.2), report a response as missing once it was sent this long ago. Default 2 s.</summary>
     public TimeSpan ReportMissingAfter { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -129,7 +129,7 @@ public sealed partial class BoshSession
         }
         foreach (var (_, waiting) in _waiting)
         {
-            waiting.Request.Completion.TrySetResult(terminal);
+            waiting.Request.Completion.TrySetResult(BoshAnswer.Immediate(terminal));
         }
         _waiting.Clear();
         return terminal;

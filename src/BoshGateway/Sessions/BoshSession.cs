@@ -33,6 +33,7 @@ public sealed partial class BoshSession : IBackendEvents
     private readonly Dictionary<long, CachedResponse> _responses = [];
     private readonly List<ReadOnlyMemory<byte>> _outbox = [];
     private bool _outboxHasStreamElement;
+    private Task<long> _lastWritten = BoshAnswer.NothingWritten;
     private string? _key;
     private long _lastActivity;
     private long _inactivityTicks;
@@ -134,7 +135,7 @@ public sealed partial class BoshSession : IBackendEvents
     }
 
     /// <summary>Handles one request of this session; completes when it is answered (XEP-0124 §8, §14).</summary>
-    public Task<byte[]> HandleAsync(BoshBody body, CancellationToken requestAborted)
+    public Task<BoshAnswer> HandleAsync(BoshBody body, CancellationToken requestAborted)
     {
         HeldRequest request;
         lock (_sync)
@@ -143,7 +144,7 @@ public sealed partial class BoshSession : IBackendEvents
             _lastActivity = now;
             if (_isEnded)
             {
-                return Task.FromResult(TakeTerminal());
+                return Task.FromResult(BoshAnswer.Immediate(TakeTerminal()));
             }
             var rid = body.Rid;
             if (TryReplaceHeld(rid, out var replacement))
@@ -152,11 +153,11 @@ public sealed partial class BoshSession : IBackendEvents
             }
             else if (rid < _nextRid)
             {
-                return Task.FromResult(Replay(body) ?? Fail(BoshConditions.ItemNotFound, "rid already used and its response is gone"));
+                return Task.FromResult(BoshAnswer.Immediate(Replay(body) ?? Fail(BoshConditions.ItemNotFound, "rid already used and its response is gone")));
             }
             else if (rid >= _nextRid + _p.Requests)
             {
-                return Task.FromResult(Fail(BoshConditions.ItemNotFound, $"rid {rid} outside the window starting at {_nextRid}"));
+                return Task.FromResult(BoshAnswer.Immediate(Fail(BoshConditions.ItemNotFound, $"rid {rid} outside the window starting at {_nextRid}")));
             }
             else
             {
@@ -212,8 +213,17 @@ public sealed partial class BoshSession : IBackendEvents
             Forward(body);
             Log.ClientTerminated(_logger, _p.Sid);
             EndSession(SessionEndReason.Normal);
-            ReleaseAllHeld();
-            Respond(request, BoshResponseWriter.Terminate(null));
+            // XEP-0124 §13: the oldest held request gets the terminate, others and the terminate
+            // request itself an empty body. No payload after the client asked to leave: clients
+            // such as StanzaJS stop reading at the terminate and fail on data that comes after it.
+            var terminate = BoshResponseWriter.Terminate(null);
+            while (_held.Count > 0)
+            {
+                Respond(_held[0], terminate);
+                terminate = BoshResponseWriter.Empty();
+            }
+            ClearOutbox();
+            Respond(request, BoshResponseWriter.Empty());
             return;
         }
         var empty = body.Children.Count == 0;
@@ -271,7 +281,7 @@ public sealed partial class BoshSession : IBackendEvents
         ReleaseAllHeld();
         _inactivityTicks = Ticks(pause);
         // XEP-0124 §10: the answer to a pause request carries no payload, and is not kept for replay.
-        request.Completion.TrySetResult(BoshResponseWriter.Empty());
+        request.Completion.TrySetResult(BoshAnswer.Immediate(BoshResponseWriter.Empty()));
         _lastAnsweredRid = Math.Max(_lastAnsweredRid, request.Rid);
     }
 
@@ -374,7 +384,10 @@ public sealed partial class BoshSession : IBackendEvents
         _lastActivity = now;
         TrimResponseCache();
         request.AbortRegistration.Dispose();
-        request.Completion.TrySetResult(body);
+        var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new BoshAnswer(body, body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
+        _lastWritten = written.Task;
+        request.Completion.TrySetResult(answer);
     }
 
     private void TrimResponseCache()
@@ -413,14 +426,14 @@ public sealed partial class BoshSession : IBackendEvents
             replacement = new HeldRequest(rid) { Deadline = old.Deadline, Key = old.Key };
             _held[index] = replacement;
             old.AbortRegistration.Dispose();
-            old.Completion.TrySetResult(RecoverableError);
+            old.Completion.TrySetResult(BoshAnswer.Immediate(RecoverableError));
             return true;
         }
         if (_waiting.TryGetValue(rid, out var waiting))
         {
             replacement = new HeldRequest(rid);
             _waiting[rid] = (waiting.Body, replacement);
-            waiting.Request.Completion.TrySetResult(RecoverableError);
+            waiting.Request.Completion.TrySetResult(BoshAnswer.Immediate(RecoverableError));
             return true;
         }
         return false;
@@ -472,7 +485,7 @@ public sealed partial class BoshSession : IBackendEvents
     {
         public long Rid { get; } = rid;
 
-        public TaskCompletionSource<byte[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<BoshAnswer> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public long Deadline { get; set; }
 

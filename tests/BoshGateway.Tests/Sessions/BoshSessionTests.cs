@@ -175,11 +175,16 @@ public class BoshSessionTests
     {
         var h = new SessionHarness();
         var held = h.Send(1001);
-        var terminate = await h.Send(1002, "<presence type='unavailable'/>", "type='terminate'");
+        h.Backend.Server("<message id='x'/>");
+        var second = h.Send(1002);
+        var terminate = await h.Send(1003, "<presence type='unavailable'/>", "type='terminate'");
         Assert.Equal(["<presence type='unavailable'/>"], h.Backend.Sent);
         Assert.True(h.Backend.Closed);
-        Assert.Equal("terminate", (string?)Xml(terminate).Attribute("type"));
-        Assert.True(held.IsCompleted);
+        Assert.Null(Xml(terminate).Attribute("type"));
+        Assert.Equal("x", (string?)(await Answer(held)).Elements().Single().Attribute("id"));
+        var heldAnswer = await Answer(second);
+        Assert.Equal("terminate", (string?)heldAnswer.Attribute("type"));
+        Assert.Empty(heldAnswer.Elements());
         Assert.Equal([SessionEndReason.Normal], h.EndedWith);
     }
 
@@ -335,5 +340,28 @@ public class BoshSessionTests
         var body = Xml(await h.Send(1002));
         Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
         _ = Bind;
+    }
+
+    [Fact]
+    public async Task Answers_AreReleasedForWritingInRidOrder()
+    {
+        var h = new SessionHarness();
+        var first = h.Send(1001);
+        h.Backend.Server("<message id='1'/>");
+        var second = h.Send(1002);
+        h.Backend.Server("<message id='2'/>");
+        var a1 = await first.Answer;
+        var a2 = await second.Answer;
+
+        Assert.True(a1.HasPayload);
+        var turn2 = a2.WaitForTurnAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), h.Time).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(turn2.IsCompleted);
+        await a1.WaitForTurnAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), h.Time);
+        a1.MarkWritten(h.Time);
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.False(turn2.IsCompleted); // the spacing after an answer with payload
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await turn2.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
     }
 }

@@ -31,10 +31,10 @@ internal sealed class SessionHarness
 
     public List<SessionEndReason> EndedWith { get; } = [];
 
-    public Task<byte[]> Send(long rid, string children = "", string attributes = "", CancellationToken aborted = default)
+    public Pending Send(long rid, string children = "", string attributes = "", CancellationToken aborted = default)
     {
         var xml = $"<body rid='{rid}' sid='sid1' {attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{children}</body>";
-        return Session.HandleAsync(BoshBodyParser.Parse(Encoding.UTF8.GetBytes(xml)), aborted);
+        return new Pending(Session.HandleAsync(BoshBodyParser.Parse(Encoding.UTF8.GetBytes(xml)), aborted));
     }
 
     public void Advance(double seconds)
@@ -45,9 +45,21 @@ internal sealed class SessionHarness
 
     public static XElement Xml(byte[] body) => XElement.Parse(Encoding.UTF8.GetString(body));
 
-    public static async Task<XElement> Answer(Task<byte[]> pending)
+    public static async Task<XElement> Answer(Pending pending)
     {
         Assert.True(pending.IsCompleted, "the request should have been answered");
         return Xml(await pending);
+    }
+
+    /// <summary>A request's answer as the HTTP layer sees it: completed the moment the session answers.</summary>
+    public sealed class Pending(Task<BoshAnswer> answer)
+    {
+        public bool IsCompleted => answer.IsCompleted;
+
+        public Task<BoshAnswer> Answer => answer;
+
+        public System.Runtime.CompilerServices.TaskAwaiter<byte[]> GetAwaiter() => Body().GetAwaiter();
+
+        private async Task<byte[]> Body() => (await answer).Body;
     }
 }
