@@ -15,8 +15,8 @@ public static class BackendRoute
     public static BackendTarget Resolve(BackendsOptions options, string? to, string? route)
     {
         var domain = NormalizeDomain(to)
-            ?? throw new BoshProtocolException(to is null ? BoshConditions.ImproperAddressing : BoshConditions.HostUnknown,
-                to is null ? "'to' is required" : "'to' is not a valid domain");
+            ?? throw new BoshProtocolException(string.IsNullOrEmpty(to) ? BoshConditions.ImproperAddressing : BoshConditions.HostUnknown,
+                string.IsNullOrEmpty(to) ? "'to' is required" : "'to' is not a valid domain");
 
         var defaults = options.Default;
         options.Domains.TryGetValue(domain, out var entry);

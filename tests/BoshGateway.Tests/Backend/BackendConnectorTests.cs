@@ -1,0 +1,119 @@
+using System.Text;
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Protocol.Xml;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using static BoshGateway.Tests.Backend.ScriptedXmppServer;
+
+namespace BoshGateway.Tests.Backend;
+
+/// <summary>The real connector and connection against scripted, misbehaving servers on loopback.</summary>
+public class BackendConnectorTests
+{
+    private const string Header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>";
+    private const string Features = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+
+    private static BackendTarget Target(int port, BackendTlsMode tls = BackendTlsMode.Auto) =>
+        new("localhost", "127.0.0.1", port, tls, "localhost", false, [], TimeSpan.FromSeconds(5));
+
+    private static BackendConnector Connector(XmlLimits? limits = null) =>
+        new(Options.Create(new GatewayOptions { Limits = limits ?? new XmlLimits() }), NullLogger<BackendConnector>.Instance);
+
+    [Fact]
+    public async Task ServerClosingMidStanza_ReportsAFailure_AndDeliversOnlyCompleteElements()
+    {
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + Features);
+            await ReadSomeAsync(stream); // the first stanza from the session
+            await WriteAsync(stream, "<message id='complete'/><message id='cut'><body>half");
+        });
+        var link = await Connector().ConnectAsync(Target(server.Port), "en", TestContext.Current.CancellationToken);
+        var events = new RecordingEvents();
+        link.Start(events);
+        link.Send("<presence/>"u8.ToArray());
+
+        var failure = await events.Closed.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.NotNull(failure);
+        Assert.Contains("middle of an element", failure!.Message, StringComparison.Ordinal);
+        Assert.Equal(["features", "message"], events.Elements.Select(e => e.LocalName));
+        Assert.Equal("complete", events.Elements[1].GetAttribute("id"));
+    }
+
+    [Fact]
+    public async Task StreamErrorDuringHandshake_IsReportedWithTheError()
+    {
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>");
+        });
+        var ex = await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken));
+        Assert.NotNull(ex.StreamError);
+        Assert.Contains("host-unknown", ex.StreamError!.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HostileServer_HugeStanza_FailsTheStreamWithoutBufferingIt()
+    {
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + Features);
+            await WriteAsync(stream, "<message><body>");
+            var chunk = Encoding.UTF8.GetBytes(new string('x', 64 * 1024));
+            for (var i = 0; i < 64; i++)
+            {
+                await stream.WriteAsync(chunk);
+            }
+        });
+        var link = await Connector(new XmlLimits { MaxElementBytes = 64 * 1024 }).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
+        var events = new RecordingEvents();
+        link.Start(events);
+        var failure = await events.Closed.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var xml = Assert.IsType<XmlStreamException>(failure);
+        Assert.Equal(XmlStreamError.PolicyViolation, xml.Error);
+    }
+
+    [Fact]
+    public async Task ServerRequiringTls_WithTlsNone_IsRefused()
+    {
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>");
+            await ReadSomeAsync(stream);
+        });
+        await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(Target(server.Port, BackendTlsMode.None), null, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task NothingListening_FailsWithConnectException()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(Target(port), null, TestContext.Current.CancellationToken));
+    }
+
+    private sealed class RecordingEvents : IBackendEvents
+    {
+        public List<XmlElement> Elements { get; } = [];
+
+        public TaskCompletionSource<Exception?> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnBackendHeader(XmlStreamHeader header)
+        {
+        }
+
+        public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces) => Elements.Add(element);
+
+        public void OnBackendClosed(Exception? failure) => Closed.TrySetResult(failure);
+    }
+}

@@ -1,0 +1,63 @@
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Protocol.Bosh;
+
+namespace BoshGateway.Tests.Backend;
+
+public class BackendRouteTests
+{
+    private static BackendsOptions Options()
+    {
+        var options = new BackendsOptions();
+        options.Default.Host = "10.0.0.1";
+        options.Domains["chat.example"] = new BackendOverride { Host = "xmpp.internal", Port = 5223, Tls = BackendTlsMode.DirectTls };
+        options.AllowedRoutes.Add("backup.internal:5222");
+        return options;
+    }
+
+    [Fact]
+    public void Domain_UsesItsOverride_OtherValuesFromDefault()
+    {
+        var target = BackendRoute.Resolve(Options(), "Chat.Example.", null);
+        Assert.Equal(("chat.example", "xmpp.internal", 5223, BackendTlsMode.DirectTls), (target.Domain, target.Host, target.Port, target.Tls));
+        Assert.Equal("chat.example", target.TlsServerName);
+    }
+
+    [Fact]
+    public void UnlistedDomain_GoesToDefault_UnlessForbidden()
+    {
+        var options = Options();
+        Assert.Equal("10.0.0.1", BackendRoute.Resolve(options, "other.example", null).Host);
+        options.AllowUnlistedDomains = false;
+        Assert.Equal(BoshConditions.HostUnknown, Assert.Throws<BoshProtocolException>(() => BackendRoute.Resolve(options, "other.example", null)).Condition);
+    }
+
+    [Theory]
+    [InlineData("xmpp:127.0.0.1:6379")]
+    [InlineData("xmpp:[::1]:22")]
+    [InlineData("xmpp:169.254.169.254:80")]
+    public void Route_NotAllowed_IsIgnored(string route)
+    {
+        var target = BackendRoute.Resolve(Options(), "other.example", route);
+        Assert.Equal(("10.0.0.1", 5222), (target.Host, target.Port));
+    }
+
+    [Fact]
+    public void Route_Allowed_IsDialled()
+    {
+        var target = BackendRoute.Resolve(Options(), "other.example", "xmpp:backup.internal:5222");
+        Assert.Equal(("backup.internal", 5222), (target.Host, target.Port));
+    }
+
+    [Theory]
+    [InlineData(null, BoshConditions.ImproperAddressing)]
+    [InlineData("", BoshConditions.ImproperAddressing)]
+    [InlineData("bad domain", BoshConditions.HostUnknown)]
+    [InlineData("user@domain", BoshConditions.HostUnknown)]
+    [InlineData("a..b", BoshConditions.HostUnknown)]
+    public void BadTo_IsRefused(string? to, string condition)
+    {
+        var ex = Assert.Throws<BoshProtocolException>(() => BackendRoute.Resolve(Options(), to, null));
+        Assert.Equal(condition, ex.Condition);
+    }
+}

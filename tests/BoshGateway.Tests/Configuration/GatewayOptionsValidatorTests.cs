@@ -1,0 +1,40 @@
+using BoshGateway.Configuration;
+
+namespace BoshGateway.Tests.Configuration;
+
+public class GatewayOptionsValidatorTests
+{
+    [Fact]
+    public void Defaults_AreValid() => Assert.True(new GatewayOptionsValidator().Validate(null, new GatewayOptions()).Succeeded);
+
+    [Fact]
+    public void BadValues_AreAllNamedByKey()
+    {
+        var options = new GatewayOptions();
+        options.Bosh.Path = "http-bind";
+        options.Bosh.MaxHold = 0;
+        options.Bosh.Polling = TimeSpan.FromMinutes(5);
+        options.Backends.Default.Port = 0;
+        options.Backends.AllowedRoutes.Add("no-port");
+        options.AllowedOrigins.Add("not a url");
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        foreach (var key in new[] { "Gateway:Bosh:Path", "Gateway:Bosh:MaxHold", "Gateway:Bosh:Polling", "Gateway:Backends:Default:Port", "AllowedRoutes", "AllowedOrigins" })
+        {
+            Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Startup_WithABadValue_StopsWithTheMessage()
+    {
+        var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+        {
+            var app = BoshGateway.Hosting.GatewayApplication.Build(["--urls=http://127.0.0.1:0", "--Gateway:Bosh:MaxHold=99"]);
+            app.StartAsync(TestContext.Current.CancellationToken).GetAwaiter().GetResult();
+        });
+        Assert.Contains("Gateway:Bosh:MaxHold", ex.Message, StringComparison.Ordinal);
+    }
+}
