@@ -18,6 +18,8 @@ public sealed class GatewayOptions
 
     public NodeOptions Node { get; set; } = new();
 
+    public DiscoveryOptions Discovery { get; set; } = new();
+
     /// <summary>Base URL that discovery documents advertise; default: taken from each request.</summary>
     public string? PublicBaseUrl { get; set; }
 

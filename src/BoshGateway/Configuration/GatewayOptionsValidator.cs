@@ -38,6 +38,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             Require(errors, origin == "*" || Uri.TryCreate(origin, UriKind.Absolute, out _), $"Gateway:AllowedOrigins entry '{origin}' must be '*' or scheme://host[:port].");
         }
+        var ws = options.WebSocket;
+        Require(errors, ws.KeepAliveInterval > TimeSpan.Zero && ws.KeepAliveInterval < TimeSpan.FromMinutes(10), "Gateway:WebSocket:KeepAliveInterval must be between 0 and 10 min.");
+        Require(errors, ws.KeepAliveTimeout >= ws.KeepAliveInterval, "Gateway:WebSocket:KeepAliveTimeout must not be shorter than KeepAliveInterval.");
+        Require(errors, ws.MaxMessageBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxMessageBytes must be at least Gateway:Limits:MaxElementBytes.");
+        Require(errors, ws.MaxQueuedBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxQueuedBytes must be at least Gateway:Limits:MaxElementBytes.");
+        Require(errors, ws.PreAuthTimeout > TimeSpan.Zero, "Gateway:WebSocket:PreAuthTimeout must be positive.");
+        foreach (var (key, url) in new[] { ("Gateway:PublicBaseUrl", options.PublicBaseUrl), ("Gateway:Discovery:BoshUrl", options.Discovery.BoshUrl), ("Gateway:Discovery:WebSocketUrl", options.Discovery.WebSocketUrl) })
+        {
+            Require(errors, url is null || Uri.TryCreate(url, UriKind.Absolute, out _), $"{key} must be an absolute URL.");
+        }
         Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

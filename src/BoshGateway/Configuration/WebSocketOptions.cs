@@ -5,4 +5,19 @@ public sealed class WebSocketOptions
 {
     /// <summary>Endpoint path. Default <c>/xmpp-websocket</c>.</summary>
     public string Path { get; set; } = "/xmpp-websocket";
+
+    /// <summary>WebSocket ping interval; keep it well below proxies' read timeouts (nginx: 60 s). Default 30 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a ping may go unanswered before the connection is dropped. Default 60 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Largest message a client may send, in bytes. Default 256 KiB + 4 KiB of framing slack.</summary>
+    public int MaxMessageBytes { get; set; } = 260 * 1024;
+
+    /// <summary>Most bytes queued toward a client that does not read before the session is ended. Default 1 MiB.</summary>
+    public int MaxQueuedBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Time allowed from the upgrade to SASL success. Default 30 s.</summary>
+    public TimeSpan PreAuthTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -9,6 +9,7 @@ public static class GatewayApplication
         builder.Services.AddBoshGateway();
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseWebSockets();
         app.MapBoshGateway();
         return app;
     }

@@ -1,5 +1,7 @@
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
+using BoshGateway.Discovery;
+using BoshGateway.WebSockets;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
 using Microsoft.Extensions.Options;
@@ -14,12 +16,14 @@ public static class GatewayEndpointRouteBuilderExtensions
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value;
         var bosh = endpoints.ServiceProvider.GetRequiredService<BoshEndpoint>();
         endpoints.Map(options.Bosh.Path, bosh.HandleAsync);
-        endpoints.MapGet("/health", (SessionTable sessions) => Results.Text($"ok sessions={sessions.Count}\n"));
+        endpoints.Map(options.WebSocket.Path, endpoints.ServiceProvider.GetRequiredService<XmppWebSocketEndpoint>().HandleAsync);
+        endpoints.MapHostMeta();
+        endpoints.MapGet("/health", (SessionTable sessions, WebSocketSessionTable sockets) => Results.Text($"ok bosh={sessions.Count} websocket={sockets.Count}\n"));
         endpoints.MapGet("/alive", () => Results.Text("ok\n"));
         if (options.ServeIndexPage)
         {
             endpoints.MapGet("/", context => InfoPage.WriteAsync(context, "BoshGateway",
-                $"XMPP web connection manager. BOSH endpoint: <code>{options.Bosh.Path}</code>."));
+                $"XMPP web connection manager. BOSH: <code>{options.Bosh.Path}</code>, WebSocket: <code>{options.WebSocket.Path}</code>, discovery: <code>/.well-known/host-meta</code>."));
         }
         return endpoints;
     }

@@ -3,6 +3,7 @@ using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
+using BoshGateway.WebSockets;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Hosting;
@@ -20,6 +21,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IBackendConnector, BackendConnector>();
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<BoshEndpoint>();
+        services.AddSingleton<WebSocketSessionTable>();
+        services.AddSingleton<XmppWebSocketEndpoint>();
         services.AddHostedService<SessionSweeper>();
         return services;
     }

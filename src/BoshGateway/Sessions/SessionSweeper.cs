@@ -1,4 +1,5 @@
 using BoshGateway.Configuration;
+using BoshGateway.WebSockets;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Sessions;
@@ -8,7 +9,7 @@ namespace BoshGateway.Sessions;
 /// held requests whose <c>wait</c> ran out and end itself after inactivity. On shutdown it ends every
 /// session with <c>system-shutdown</c>.
 /// </summary>
-internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionSweeper> logger) : BackgroundService
+internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSessionTable sockets, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -39,14 +40,22 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
                 Log.TickFailed(logger, session.Sid, ex);
             }
         }
+        foreach (var socket in sockets.All)
+        {
+            socket.OnTick();
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        var count = sessions.Count;
+        var count = sessions.Count + sockets.Count;
         foreach (var session in sessions.All)
         {
             session.Shutdown();
+        }
+        foreach (var socket in sockets.All)
+        {
+            socket.Shutdown();
         }
         if (count > 0)
         {

@@ -13,12 +13,12 @@ public class JavaScriptClientTests(XmppServers servers)
     {
         var server = servers[serverName];
         server.RequireRunning();
-        var script = Path.Combine(RepoPaths.Root, "tests", "js", "bosh-chat.mjs");
+        var script = Path.Combine(RepoPaths.Root, "tests", "js", "chat.mjs");
         RequireNodeModules();
         await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
 
         var (exit, output) = await ProcessRunner.RunAsync("node",
-            [script, gateway.BoshUrl.ToString(), server.Domain, TestUsers.Take(server), TestUsers.Take(server)], TimeSpan.FromSeconds(60));
+            [script, "bosh", gateway.BoshUrl.ToString(), server.Domain, TestUsers.Take(server), TestUsers.Take(server)], TimeSpan.FromSeconds(60));
 
         Assert.True(exit == 0, $"StanzaJS run failed ({exit.ToString(CultureInfo.InvariantCulture)}): {output}");
         Assert.Contains("\"ok\":true", output, StringComparison.Ordinal);
