@@ -98,32 +98,17 @@ public sealed class BoshTestClient : IAsyncDisposable
 
     private async Task ScramSha1Async(string user, string password)
     {
-        var clientNonce = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18));
-        var clientFirstBare = $"n={user},r={clientNonce}";
-        await SendAsync($"<auth xmlns='{XmlNames.Sasl}' mechanism='SCRAM-SHA-1'>{B64("n,," + clientFirstBare)}</auth>");
+        var scram = new ScramSha1Client(user, password);
+        await SendAsync($"<auth xmlns='{XmlNames.Sasl}' mechanism='SCRAM-SHA-1'>{scram.First()}</auth>");
         var challenge = await WaitForAsync(e => e.Name == Sasl + "challenge" || e.Name == Sasl + "failure");
         Assert.Equal(Sasl + "challenge", challenge.Name);
-        var serverFirst = Encoding.UTF8.GetString(Convert.FromBase64String(challenge.Value));
-        var fields = serverFirst.Split(',').ToDictionary(f => f[..1], f => f[2..]);
-        Assert.StartsWith(clientNonce, fields["r"], StringComparison.Ordinal);
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), Convert.FromBase64String(fields["s"]), int.Parse(fields["i"], CultureInfo.InvariantCulture), HashAlgorithmName.SHA1, 20);
-        var clientKey = HMACSHA1.HashData(salted, "Client Key"u8);
-        var storedKey = SHA1.HashData(clientKey);
-        var clientFinalWithoutProof = $"c=biws,r={fields["r"]}";
-        var authMessage = Encoding.UTF8.GetBytes($"{clientFirstBare},{serverFirst},{clientFinalWithoutProof}");
-        var signature = HMACSHA1.HashData(storedKey, authMessage);
-        var proof = clientKey.Zip(signature, (a, b) => (byte)(a ^ b)).ToArray();
-        await SendAsync($"<response xmlns='{XmlNames.Sasl}'>{B64(clientFinalWithoutProof + ",p=" + Convert.ToBase64String(proof))}</response>");
+        await SendAsync($"<response xmlns='{XmlNames.Sasl}'>{scram.Final(challenge.Value)}</response>");
         var success = await WaitForAsync(e => e.Name == Sasl + "success" || e.Name == Sasl + "failure", remove: false);
         if (success.Name == Sasl + "success")
         {
-            var serverKey = HMACSHA1.HashData(salted, "Server Key"u8);
-            var expected = "v=" + Convert.ToBase64String(HMACSHA1.HashData(serverKey, authMessage));
-            Assert.Equal(expected, Encoding.UTF8.GetString(Convert.FromBase64String(success.Value)));
+            scram.Verify(success.Value);
         }
     }
-
-    private static string B64(string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s));
 
     /// <summary>Keeps one empty request outstanding until stopped or the session ends.</summary>
     public void StartPolling()

@@ -22,6 +22,8 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public Uri BoshUrl => new(BaseUrl, "/http-bind");
 
+    public Uri WebSocketUrl => new(new Uri(BaseUrl.ToString().Replace("http://", "ws://", StringComparison.Ordinal)), "/xmpp-websocket");
+
     public SessionTable Sessions => _app.Services.GetRequiredService<SessionTable>();
 
     public static async Task<GatewayHost> StartAsync(int backendPort, params string[] settings)
