@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.HttpOverrides;
+
 namespace BoshGateway.Hosting;
 
 /// <summary>Builds the gateway application; used by Program and by tests that host it on a free port.</summary>
@@ -7,8 +9,12 @@ public static class GatewayApplication
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         builder.Services.AddBoshGateway();
+        // Behind nginx: take the client's scheme and address from X-Forwarded-* sent by a proxy on
+        // loopback (the default trusted proxies); others are ignored.
+        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseForwardedHeaders();
         app.UseWebSockets();
         app.MapBoshGateway();
         return app;

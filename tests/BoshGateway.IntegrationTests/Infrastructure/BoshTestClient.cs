@@ -29,11 +29,11 @@ public sealed class BoshTestClient : IAsyncDisposable
     private CancellationTokenSource? _polling;
     private Task _pollLoop = Task.CompletedTask;
 
-    public BoshTestClient(Uri url, string domain)
+    public BoshTestClient(Uri url, string domain, HttpMessageHandler? handler = null)
     {
         _url = url;
         Domain = domain;
-        _http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
+        _http = handler is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(90) } : new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(90) };
     }
 
     public string Domain { get; }

@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using BoshGateway.IntegrationTests.Infrastructure;
+
+namespace BoshGateway.IntegrationTests.Nginx;
+
+/// <summary>
+/// A real nginx on loopback running the shipped nginx/boshgateway.conf (TLS on a free port, the
+/// test gateway as upstream, a self-signed certificate made for the run).
+/// </summary>
+public sealed class NginxFrontend : IAsyncDisposable
+{
+    private NginxFrontend(string directory, int port, X509Certificate2 certificate, string? unavailable)
+    {
+        Directory = directory;
+        Port = port;
+        Certificate = certificate;
+        UnavailableReason = unavailable;
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public X509Certificate2 Certificate { get; }
+
+    public string? UnavailableReason { get; }
+
+    public string ConfigFile => Path.Combine(Directory, "nginx.conf");
+
+    public string CertificateFile => Path.Combine(Directory, "cert.pem");
+
+    public Uri BaseUrl => new($"https://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/");
+
+    public Uri WebSocketUrl => new($"wss://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
+
+    public static async Task<NginxFrontend> StartAsync(string name, int upstreamPort)
+    {
+        var dir = RepoPaths.Scratch(name);
+        var port = FreePort.Next();
+        var cert = Path.Combine(dir, "cert.pem");
+        var key = Path.Combine(dir, "key.pem");
+        if (!ProcessRunner.OnPath("nginx"))
+        {
+            return new NginxFrontend(dir, port, null!, "nginx is not installed (apt-get install nginx)");
+        }
+        var (exit, output) = await ProcessRunner.RunAsync("openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
+            TimeSpan.FromSeconds(30));
+        Assert.True(exit == 0, "openssl failed: " + output);
+        var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "nginx", "boshgateway.conf"));
+        var site = shipped
+            .Replace("server 127.0.0.1:5380;", $"server 127.0.0.1:{upstreamPort};", StringComparison.Ordinal)
+            .Replace("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;", StringComparison.Ordinal)
+            .Replace("/etc/ssl/certs/chat.example.org.pem", cert, StringComparison.Ordinal)
+            .Replace("/etc/ssl/private/chat.example.org.key", key, StringComparison.Ordinal);
+        Assert.Contains(cert, site, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(dir, "boshgateway.conf"), site);
+        var user = Environment.UserName == "root" ? "user root;\n" : "";
+        await File.WriteAllTextAsync(Path.Combine(dir, "nginx.conf"), $$"""
+            {{user}}worker_processes 1;
+            pid {{dir}}/nginx.pid;
+            error_log {{dir}}/error.log warn;
+            events { worker_connections 1024; }
+            http {
+                access_log off;
+                client_body_temp_path {{dir}}/client_body;
+                proxy_temp_path {{dir}}/proxy;
+                fastcgi_temp_path {{dir}}/fastcgi;
+                uwsgi_temp_path {{dir}}/uwsgi;
+                scgi_temp_path {{dir}}/scgi;
+                include {{dir}}/boshgateway.conf;
+            }
+            """);
+        var frontend = new NginxFrontend(dir, port, X509CertificateLoader.LoadCertificateFromFile(cert), null);
+        var (tested, testOutput) = await frontend.TestConfigAsync();
+        Assert.True(tested == 0, "nginx -t failed: " + testOutput);
+        (exit, output) = await ProcessRunner.RunAsync("nginx", ["-c", frontend.ConfigFile], TimeSpan.FromSeconds(20));
+        Assert.True(exit == 0, "nginx did not start: " + output);
+        return frontend;
+    }
+
+    public Task<(int ExitCode, string Output)> TestConfigAsync() =>
+        ProcessRunner.RunAsync("nginx", ["-t", "-c", ConfigFile], TimeSpan.FromSeconds(20));
+
+    /// <summary>An HTTP handler that trusts this run's certificate and nothing else.</summary>
+    public HttpClientHandler TrustingHandler() => new()
+    {
+        ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString(),
+    };
+
+    public void RequireRunning()
+    {
+        if (UnavailableReason is null)
+        {
+            return;
+        }
+        if (Environment.GetEnvironmentVariable("BOSHGW_REQUIRE_SERVERS") == "1")
+        {
+            Assert.Fail("nginx is required (BOSHGW_REQUIRE_SERVERS=1) but " + UnavailableReason);
+        }
+        Assert.Skip(UnavailableReason);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (UnavailableReason is null)
+        {
+            await ProcessRunner.RunAsync("nginx", ["-c", ConfigFile, "-s", "stop"], TimeSpan.FromSeconds(20));
+        }
+        Certificate?.Dispose();
+    }
+}
