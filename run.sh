@@ -23,6 +23,7 @@ trap 'tests/servers/prosody.sh stop "$demo"' EXIT
 cat <<INFO
 
   BOSH URL:       http://127.0.0.1:$gateway_port/http-bind
+  WebSocket URL:  ws://127.0.0.1:$gateway_port/xmpp-websocket
   XMPP domain:    localhost
   Demo accounts:  alice@localhost, bob@localhost, carol@localhost   (password: secret)
                   Everyone has everyone else as a contact.
