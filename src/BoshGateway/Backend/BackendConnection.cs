@@ -18,6 +18,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 {
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
     private static readonly byte[] StreamClose = "</stream:stream>"u8.ToArray();
+    private static readonly byte[] Whitespace = " "u8.ToArray();
 
     private readonly Socket _socket;
     private readonly BackendTarget _target;
@@ -32,8 +33,12 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private Task _readLoop = Task.CompletedTask;
     private int _state; // 0 open, 1 closing, 2 aborted/disposed
 
-    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, ILogger logger)
+    private readonly long _keepAliveMs;
+    private long _lastWriteMs = Environment.TickCount64;
+
+    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, ILogger logger)
     {
+        _keepAliveMs = (long)keepAlive.TotalMilliseconds;
         _socket = socket;
         _stream = stream;
         _target = target;
@@ -58,6 +63,14 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     }
 
     public void Send(ReadOnlyMemory<byte> data) => _outbound.Writer.TryWrite(data);
+
+    public void KeepAlive()
+    {
+        if (Volatile.Read(ref _state) == 0 && Environment.TickCount64 - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
+        {
+            _outbound.Writer.TryWrite(Whitespace);
+        }
+    }
 
     public void Restart(string? language) => _outbound.Writer.TryWrite(StreamHeader(_target.Domain, language));
 
@@ -204,6 +217,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
                     await _stream.WriteAsync(data, _abort.Token);
                 }
                 await _stream.FlushAsync(_abort.Token);
+                Volatile.Write(ref _lastWriteMs, Environment.TickCount64);
             }
             if (Volatile.Read(ref _state) == 1)
             {

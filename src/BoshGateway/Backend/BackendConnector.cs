@@ -16,7 +16,7 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
         try
         {
             await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
-            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, logger);
+            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, options.Value.Backends.KeepAliveInterval, logger);
             await connection.HandshakeAsync(language, timeout.Token);
             Log.Connected(logger, target.Host, target.Port, target.Domain, connection.IsTls);
             return connection;

@@ -15,6 +15,9 @@ public interface IBackendLink
     /// <summary>Sends a fresh stream header (XEP-0206 §5 restart, RFC 7395 re-open).</summary>
     void Restart(string? language);
 
+    /// <summary>Sends a single space if nothing was written for the keepalive interval (called by the sweeper).</summary>
+    void KeepAlive();
+
     /// <summary>Sends <c>&lt;/stream:stream&gt;</c>, then closes after a short grace period.</summary>
     void Close();
 

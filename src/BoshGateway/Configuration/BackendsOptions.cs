@@ -15,6 +15,9 @@ public sealed class BackendsOptions
     /// </summary>
     public bool AllowUnlistedDomains { get; set; } = true;
 
+    /// <summary>Send a whitespace keepalive on a backend stream idle this long (RFC 6120 §4.6.1), so NATs and firewalls keep it. Default 60 s.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary><c>host:port</c> pairs a client's BOSH <c>route</c> may name. Empty (default): <c>route</c> is never dialled.</summary>
     public IList<string> AllowedRoutes { get; } = [];
 }

@@ -30,6 +30,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             ValidateBackend(errors, $"Gateway:Backends:Domains:{domain}", entry.Host ?? options.Backends.Default.Host, entry.Port ?? options.Backends.Default.Port);
         }
+        Require(errors, options.Backends.KeepAliveInterval >= TimeSpan.FromMilliseconds(10), "Gateway:Backends:KeepAliveInterval must be at least 10 ms.");
         foreach (var route in options.Backends.AllowedRoutes)
         {
             Require(errors, BackendRoute.TryParseHostPort(route, out _, out _), $"Gateway:Backends:AllowedRoutes entry '{route}' must be host:port.");

@@ -18,6 +18,9 @@ public sealed class WebSocketOptions
     /// <summary>Most bytes queued toward a client that does not read before the session is ended. Default 1 MiB.</summary>
     public int MaxQueuedBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>On shutdown, send clients here with <c>&lt;close see-other-uri/&gt;</c> (e.g. another node's <c>wss://</c> URL) instead of a <c>system-shutdown</c> stream error. Default none.</summary>
+    public string? ShutdownRedirectUri { get; set; }
+
     /// <summary>Time allowed from the upgrade to SASL success. Default 30 s.</summary>
     public TimeSpan PreAuthTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

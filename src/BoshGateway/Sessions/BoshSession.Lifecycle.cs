@@ -67,6 +67,7 @@ public sealed partial class BoshSession
                 }
                 return;
             }
+            _backend.KeepAlive();
             while (_held.Count > 0 && _held[0].Deadline <= now)
             {
                 Respond(_held[0], BuildResponse(_held[0], withOutbox: true));

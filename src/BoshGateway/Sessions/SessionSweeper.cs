@@ -9,10 +9,12 @@ namespace BoshGateway.Sessions;
 /// held requests whose <c>wait</c> ran out and end itself after inactivity. On shutdown it ends every
 /// session with <c>system-shutdown</c>.
 /// </summary>
-internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSessionTable sockets, IOptions<GatewayOptions> options, TimeProvider time, ILogger<SessionSweeper> logger) : BackgroundService
+internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSessionTable sockets, IOptions<GatewayOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // End sessions as soon as stopping begins, before the server waits for open requests.
+        using var stopping = lifetime.ApplicationStopping.Register(EndAll);
         using var timer = new PeriodicTimer(options.Value.Bosh.TimerResolution, time);
         try
         {
@@ -48,6 +50,12 @@ internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSes
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        EndAll();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private void EndAll()
+    {
         var count = sessions.Count + sockets.Count;
         foreach (var session in sessions.All)
         {
@@ -61,7 +69,6 @@ internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSes
         {
             Log.ShutdownEnded(logger, count);
         }
-        await base.StopAsync(cancellationToken);
     }
 
     private static partial class Log

@@ -83,11 +83,41 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
         if (!Volatile.Read(ref _authenticated) && _time.GetTimestamp() > _preAuthDeadline)
         {
             Fail("connection-timeout", WebSocketCloseStatus.PolicyViolation, "not authenticated in time");
+            return;
+        }
+        Volatile.Read(ref _backend)?.KeepAlive();
+    }
+
+    /// <summary>The gateway is stopping: send the client elsewhere when a redirect is configured, else <c>system-shutdown</c>.</summary>
+    public void Shutdown()
+    {
+        if (_options.WebSocket.ShutdownRedirectUri is { } uri)
+        {
+            Redirect(uri);
+        }
+        else
+        {
+            Fail("system-shutdown", WebSocketCloseStatus.EndpointUnavailable, "shutdown");
         }
     }
 
-    /// <summary>The gateway is stopping.</summary>
-    public void Shutdown() => Fail("system-shutdown", WebSocketCloseStatus.EndpointUnavailable, "shutdown");
+    /// <summary>RFC 7395 §3.6.1: <c>&lt;close see-other-uri='...'/&gt;</c>, then the WebSocket close; the backend is dropped (XEP-0198 stays resumable).</summary>
+    public void Redirect(string uri)
+    {
+        lock (_sync)
+        {
+            if (_ending)
+            {
+                return;
+            }
+            Log.Ended(_logger, "redirected to " + uri);
+            _ending = true;
+            _closeStatus = WebSocketCloseStatus.EndpointUnavailable;
+            _backend?.Abort();
+            _outbound.Writer.TryWrite(FramingElements.CloseWithRedirect(uri));
+            _outbound.Writer.TryComplete();
+        }
+    }
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {

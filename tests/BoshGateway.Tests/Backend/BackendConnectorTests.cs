@@ -17,8 +17,32 @@ public class BackendConnectorTests
     private static BackendTarget Target(int port, BackendTlsMode tls = BackendTlsMode.Auto) =>
         new("localhost", "127.0.0.1", port, tls, "localhost", false, [], TimeSpan.FromSeconds(5));
 
-    private static BackendConnector Connector(XmlLimits? limits = null) =>
-        new(Options.Create(new GatewayOptions { Limits = limits ?? new XmlLimits() }), NullLogger<BackendConnector>.Instance);
+    private static BackendConnector Connector(XmlLimits? limits = null, TimeSpan? keepAlive = null)
+    {
+        var options = new GatewayOptions { Limits = limits ?? new XmlLimits() };
+        options.Backends.KeepAliveInterval = keepAlive ?? TimeSpan.FromSeconds(60);
+        return new(Options.Create(options), NullLogger<BackendConnector>.Instance);
+    }
+
+    [Fact]
+    public async Task IdleStream_GetsAWhitespaceKeepAlive_OnlyWhenIdle()
+    {
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + Features);
+            received.TrySetResult(await ReadSomeAsync(stream));
+        });
+        var link = await Connector(keepAlive: TimeSpan.FromMilliseconds(200)).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
+        link.Start(new RecordingEvents());
+        link.KeepAlive(); // written to a moment ago (the stream header): not idle yet
+        await Task.Delay(400, TestContext.Current.CancellationToken);
+        link.KeepAlive();
+
+        Assert.Equal(" ", await received.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        link.Abort();
+    }
 
     [Fact]
     public async Task ServerClosingMidStanza_ReportsAFailure_AndDeliversOnlyCompleteElements()

@@ -364,4 +364,12 @@ public class BoshSessionTests
         h.Time.Advance(TimeSpan.FromSeconds(1));
         await turn2.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
     }
+
+    [Fact]
+    public void Tick_AsksTheBackendForAKeepAlive()
+    {
+        var h = new SessionHarness();
+        h.Advance(1);
+        Assert.True(h.Backend.KeepAlives > 0);
+    }
 }

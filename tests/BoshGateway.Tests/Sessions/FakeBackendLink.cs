@@ -34,6 +34,10 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public void Restart(string? language) => Restarts++;
 
+    public int KeepAlives { get; private set; }
+
+    public void KeepAlive() => KeepAlives++;
+
     public void Close() => Closed = true;
 
     public void Abort() => Aborted = true;
