@@ -30,8 +30,15 @@ cat <<INFO
   Backend:        Prosody c2s on 127.0.0.1:$c2s_port (plain TCP: loopback only)
 
 INFO
-dotnet run --project src/BoshGateway -c Release --no-launch-profile -- \
+echo "== building the gateway"
+dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
+dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll \
     --urls "http://127.0.0.1:$gateway_port" \
     --Gateway:Backends:Default:Host=127.0.0.1 \
     --Gateway:Backends:Default:Port="$c2s_port" \
-    --Gateway:Backends:Default:Tls=None
+    --Gateway:Backends:Default:Tls=None &
+gateway=$!
+# Ctrl-C or kill: stop the gateway (it ends its sessions with system-shutdown), then Prosody.
+trap 'kill -TERM $gateway 2>/dev/null; wait $gateway 2>/dev/null; tests/servers/prosody.sh stop "$demo"' EXIT
+trap 'exit 130' INT TERM
+wait $gateway

@@ -7,7 +7,8 @@ public static class GatewayApplication
 {
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateSlimBuilder(args);
+        // appsettings.json sits beside the binary, wherever the process is started from.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddBoshGateway();
         // Behind nginx: take the client's scheme and address from X-Forwarded-* sent by a proxy on
         // loopback (the default trusted proxies); others are ignored.
