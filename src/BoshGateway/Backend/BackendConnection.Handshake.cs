@@ -81,7 +81,7 @@ internal sealed partial class BackendConnection
                     {
                         if (element.Is("error", XmlNames.Streams))
                         {
-                            throw new BackendConnectException("the server sent a stream error", element);
+                            throw new BackendConnectException("the server sent a stream error", ServerElementFilter.ToClient(element, _header!.Namespaces));
                         }
                         return element;
                     }

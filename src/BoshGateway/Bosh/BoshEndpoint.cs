@@ -162,7 +162,7 @@ internal sealed partial class BoshEndpoint(
             {
                 return BoshResponseWriter.Write(
                     [new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)],
-                    [ElementWriter.ToSelfContained(error, new Dictionary<string, string> { ["stream"] = XmlNames.Streams }, includeDefault: false)],
+                    [error],
                     declareStream: true, declareXmpp: false);
             }
             catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)

@@ -214,7 +214,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
         }
         catch (BackendConnectException ex) when (ex.StreamError is { } error)
         {
-            Enqueue(ElementWriter.ToSelfContained(error, new Dictionary<string, string> { ["stream"] = XmlNames.Streams }, includeDefault: false));
+            Enqueue(error);
             End(WebSocketCloseStatus.NormalClosure, "the server refused the stream");
             return;
         }

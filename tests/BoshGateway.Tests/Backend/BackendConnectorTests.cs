@@ -77,7 +77,9 @@ public class BackendConnectorTests
         });
         var ex = await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken));
         Assert.NotNull(ex.StreamError);
-        Assert.Contains("host-unknown", ex.StreamError!.ToString(), StringComparison.Ordinal);
+        var error = System.Xml.Linq.XElement.Parse(Encoding.UTF8.GetString(ex.StreamError!.Value.Span));
+        Assert.Equal(System.Xml.Linq.XName.Get("error", XmlNames.Streams), error.Name);
+        Assert.NotNull(error.Element(System.Xml.Linq.XName.Get("host-unknown", XmlNames.StreamErrors)));
     }
 
     [Fact]
