@@ -44,6 +44,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, ws.KeepAliveTimeout >= ws.KeepAliveInterval, "Gateway:WebSocket:KeepAliveTimeout must not be shorter than KeepAliveInterval.");
         Require(errors, ws.MaxMessageBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxMessageBytes must be at least Gateway:Limits:MaxElementBytes.");
         Require(errors, ws.MaxQueuedBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxQueuedBytes must be at least Gateway:Limits:MaxElementBytes.");
+        Require(errors, ws.MaxFragments is >= 1 and <= 1024, "Gateway:WebSocket:MaxFragments must be between 1 and 1024.");
         Require(errors, ws.PreAuthTimeout > TimeSpan.Zero, "Gateway:WebSocket:PreAuthTimeout must be positive.");
         foreach (var (key, url) in new[] { ("Gateway:PublicBaseUrl", options.PublicBaseUrl), ("Gateway:Discovery:BoshUrl", options.Discovery.BoshUrl), ("Gateway:Discovery:WebSocketUrl", options.Discovery.WebSocketUrl) })
         {

@@ -15,6 +15,9 @@ public sealed class WebSocketOptions
     /// <summary>Largest message a client may send, in bytes. Default 256 KiB + 4 KiB of framing slack.</summary>
     public int MaxMessageBytes { get; set; } = 260 * 1024;
 
+    /// <summary>Most frames one message may be split into (RFC 6455 §10.4; browsers send one). Default 16.</summary>
+    public int MaxFragments { get; set; } = 16;
+
     /// <summary>Most bytes queued toward a client that does not read before the session is ended. Default 1 MiB.</summary>
     public int MaxQueuedBytes { get; set; } = 1024 * 1024;
 

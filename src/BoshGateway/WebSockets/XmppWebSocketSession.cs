@@ -122,10 +122,16 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         var message = new ArrayBufferWriter<byte>(1024);
+        var fragments = 0;
         while (true)
         {
             var memory = message.GetMemory(4096);
             var result = await _socket.ReceiveAsync(memory, cancellationToken);
+            // A receive returns at most one frame: one that ends short of the buffer ended its frame.
+            if (!result.EndOfMessage && result.Count < memory.Length && ++fragments >= _options.WebSocket.MaxFragments)
+            {
+                Fail("policy-violation", WebSocketCloseStatus.PolicyViolation, "message split into too many frames");
+            }
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return;
@@ -133,6 +139,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
             if (Volatile.Read(ref _ending))
             {
                 message.ResetWrittenCount();
+                fragments = 0;
                 continue; // waiting for the client's close frame; ignore anything else
             }
             if (result.MessageType == WebSocketMessageType.Binary)
@@ -152,6 +159,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
                 await HandleMessageAsync(message.WrittenMemory, cancellationToken);
                 message = message.Capacity > 16 * 1024 ? new ArrayBufferWriter<byte>(1024) : message;
                 message.ResetWrittenCount();
+                fragments = 0;
             }
         }
     }

@@ -100,6 +100,29 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MessageInTooManyFragments_IsPolicyViolation_ButAFewFragmentsAreFine()
+    {
+        await using var client = new WebSocketTestClient();
+        await client.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
+        var message = Encoding.UTF8.GetBytes("<message xmlns='jabber:client' to='bob@localhost'><body>in pieces</body></message>");
+        for (var i = 0; i < message.Length; i += 20)
+        {
+            await client.Socket.SendAsync(message.AsMemory(i, Math.Min(20, message.Length - i)), WebSocketMessageType.Text, i + 20 >= message.Length, CancellationToken.None);
+        }
+        Assert.Equal(["in pieces"], await _bob.MessagesAsync("in pieces", 1));
+
+        for (var i = 0; i < 40; i++)
+        {
+            await client.Socket.SendAsync("<!-- -->"u8.ToArray(), WebSocketMessageType.Text, false, CancellationToken.None);
+            await Task.Delay(5);
+        }
+        var (error, status) = await ExpectStreamErrorAsync(client);
+        Assert.Equal("policy-violation", Condition(error));
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
     public async Task ElementBeforeOpen_IsRefused_AndNoBackendIsOpened()
     {
         await using var mallory = new WebSocketTestClient();
