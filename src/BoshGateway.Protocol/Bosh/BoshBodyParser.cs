@@ -5,11 +5,14 @@ namespace BoshGateway.Protocol.Bosh;
 /// <summary>Parses one BOSH request body with the same restricted-XML reader the backend streams use.</summary>
 public static class BoshBodyParser
 {
+    // One reader per thread, reused: a fresh reader's buffers were most of a request's allocations.
+    [ThreadStatic]
+    private static (Collector Collector, XmlStreamReader Reader, XmlLimits? Limits)? t_cached;
+
     /// <summary>Parses <paramref name="bytes"/>; throws <see cref="XmlStreamException"/> or <see cref="BoshProtocolException"/>.</summary>
     public static BoshBody Parse(ReadOnlySpan<byte> bytes, XmlLimits? limits = null)
     {
-        var collector = new Collector();
-        var reader = new XmlStreamReader(collector, limits, documentMode: true);
+        var (collector, reader) = Rent(limits);
         try
         {
             reader.Feed(bytes);
@@ -34,7 +37,21 @@ public static class BoshBodyParser
                 throw new BoshProtocolException(BoshConditions.BadRequest, "stream elements are not allowed in a body") { Sid = wrapper.GetAttribute("sid") };
             }
         }
-        return new BoshBody(wrapper, collector.Children);
+        return new BoshBody(wrapper, [.. collector.Children]);
+    }
+
+    private static (Collector, XmlStreamReader) Rent(XmlLimits? limits)
+    {
+        if (t_cached is { } cached && ReferenceEquals(cached.Limits, limits))
+        {
+            cached.Collector.Clear();
+            cached.Reader.Reset();
+            return (cached.Collector, cached.Reader);
+        }
+        var collector = new Collector();
+        var reader = new XmlStreamReader(collector, limits, documentMode: true);
+        t_cached = (collector, reader, limits);
+        return (collector, reader);
     }
 
     private sealed class Collector : IXmlStreamHandler
@@ -42,6 +59,12 @@ public static class BoshBodyParser
         public XmlStreamHeader? Wrapper { get; private set; }
 
         public List<XmlElement> Children { get; } = [];
+
+        public void Clear()
+        {
+            Wrapper = null;
+            Children.Clear();
+        }
 
         public void OnStreamHeader(XmlStreamHeader header) => Wrapper = header;
 

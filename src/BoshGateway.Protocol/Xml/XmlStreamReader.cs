@@ -111,6 +111,7 @@ public sealed partial class XmlStreamReader
     public void Reset()
     {
         _state = State.Text;
+        _completed = false;
         _depth = 0;
         _rootSeen = false;
         _rootClosed = false;

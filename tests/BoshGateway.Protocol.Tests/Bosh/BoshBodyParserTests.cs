@@ -68,4 +68,16 @@ public class BoshBodyParserTests
         Assert.Single(doc.Elements());
         Assert.Equal("<body xmlns='http://jabber.org/protocol/httpbind' type='terminate' condition='item-not-found'/>", Encoding.UTF8.GetString(BoshResponseWriter.Terminate("item-not-found")));
     }
+
+    [Fact]
+    public void Parse_ReusedReader_KeepsBodiesApart_AndRecoversAfterAnError()
+    {
+        var first = Parse("<body rid='1' sid='s' xmlns='http://jabber.org/protocol/httpbind'><message id='a'/></body>");
+        Assert.Throws<BoshProtocolException>(() => Parse("<body rid='2' sid='s' xmlns='http://jabber.org/protocol/httpbind'><message><"));
+        var second = Parse("<body rid='3' sid='s' xmlns='http://jabber.org/protocol/httpbind'><iq id='b'/><presence/></body>");
+
+        Assert.Equal(["message"], first.Children.Select(c => c.LocalName));
+        Assert.Equal(["iq", "presence"], second.Children.Select(c => c.LocalName));
+        Assert.Equal(3, second.Rid);
+    }
 }
