@@ -20,6 +20,7 @@ internal sealed partial class BoshEndpoint(
     ISessionDirectory directory,
     IBackendConnector connector,
     OriginPolicy origins,
+    ClientAddressLimiter addresses,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -61,6 +62,12 @@ internal sealed partial class BoshEndpoint(
             return;
         }
         var answer = await AnswerAsync(context);
+        if (answer is null)
+        {
+            // Before any session exists a binding-level refusal is right (XEP-0124 §17.1; robustness D1).
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return;
+        }
         try
         {
             await answer.WaitForTurnAsync(WriteTurnLimit, _options.Bosh.AnswerSpacing, time);
@@ -72,7 +79,8 @@ internal sealed partial class BoshEndpoint(
         }
     }
 
-    private async Task<BoshAnswer> AnswerAsync(HttpContext context)
+    /// <summary>The answer, or null when a new session is refused before it exists (HTTP 429).</summary>
+    private async Task<BoshAnswer?> AnswerAsync(HttpContext context)
     {
         byte[]? bytes;
         try
@@ -111,7 +119,14 @@ internal sealed partial class BoshEndpoint(
         {
             if (body.Sid is not { } sid)
             {
-                return BoshAnswer.Immediate(await CreateSessionAsync(body, context.RequestAborted));
+                var client = context.Connection.RemoteIpAddress;
+                if (!addresses.TryAcquire(client))
+                {
+                    Log.TooManySessions(_logger, client?.ToString() ?? "unknown");
+                    return null;
+                }
+                var created = await CreateSessionAsync(body, client, context.RequestAborted);
+                return BoshAnswer.Immediate(created);
             }
             if (sessions.TryGet(sid, out var session))
             {
@@ -128,7 +143,25 @@ internal sealed partial class BoshEndpoint(
         }
     }
 
-    private async Task<byte[]> CreateSessionAsync(BoshBody body, CancellationToken requestAborted)
+    private async Task<byte[]> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
+    {
+        var started = false;
+        try
+        {
+            var answer = await StartSessionAsync(body, client, requestAborted);
+            started = answer.Started;
+            return answer.Body;
+        }
+        finally
+        {
+            if (!started)
+            {
+                addresses.Release(client);
+            }
+        }
+    }
+
+    private async Task<(byte[] Body, bool Started)> StartSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
     {
         var bosh = _options.Bosh;
         var target = BackendRoute.Resolve(_options.Backends, body.Attribute("to"), body.Attribute("route"));
@@ -160,22 +193,30 @@ internal sealed partial class BoshEndpoint(
             }
             catch (BackendConnectException ex) when (ex.StreamError is { } error)
             {
-                return BoshResponseWriter.Write(
+                return (BoshResponseWriter.Write(
                     [new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)],
                     [error],
-                    declareStream: true, declareXmpp: false);
+                    declareStream: true, declareXmpp: false), false);
             }
             catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)
             {
-                return BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed);
+                return (BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed), false);
             }
         }
 
-        var session = new BoshSession(parameters, link, time, bosh.ReportMissingAfter, _sessionLogger, OnSessionEnded);
+        var released = 0;
+        var session = new BoshSession(parameters, link, time, bosh.ReportMissingAfter, _sessionLogger, (ended, reason) =>
+        {
+            if (Interlocked.Exchange(ref released, 1) == 0)
+            {
+                addresses.Release(client);
+            }
+            OnSessionEnded(ended, reason);
+        });
         sessions.TryAdd(session);
         await directory.RegisterAsync(new SessionRecord(session.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow()), requestAborted);
         Log.SessionCreated(_logger, session.Sid, target.Domain, wait, hold);
-        return session.Start();
+        return (session.Start(), true);
     }
 
     private void OnSessionEnded(BoshSession session, SessionEndReason reason)
@@ -219,6 +260,9 @@ internal sealed partial class BoshEndpoint(
 
         [LoggerMessage(EventId = 1012, EventName = "BoshBadRequest", Level = LogLevel.Information, Message = "BOSH request refused with {Condition}: {Reason}")]
         public static partial void BadRequest(ILogger logger, string condition, string reason);
+
+        [LoggerMessage(EventId = 1014, EventName = "TooManySessions", Level = LogLevel.Warning, Message = "Session refused: {Address} holds the most sessions one address may")]
+        public static partial void TooManySessions(ILogger logger, string address);
 
         [LoggerMessage(EventId = 1013, EventName = "BoshOriginRefused", Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
         public static partial void OriginRefused(ILogger logger, Microsoft.Extensions.Primitives.StringValues origin);

@@ -26,6 +26,9 @@ public sealed class GatewayOptions
     /// <summary>Origins allowed for CORS and WebSocket (exact <c>scheme://host[:port]</c>, or <c>*</c>). Same-origin requests are always allowed.</summary>
     public IList<string> AllowedOrigins { get; } = [];
 
+    /// <summary>Most sessions (BOSH and WebSocket together) one client address may hold; more get HTTP 429. Default 500.</summary>
+    public int MaxSessionsPerClientAddress { get; set; } = 500;
+
     /// <summary>XML limits applied to client input and backend streams.</summary>
     public XmlLimits Limits { get; set; } = new();
 

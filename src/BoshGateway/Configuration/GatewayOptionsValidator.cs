@@ -50,6 +50,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             Require(errors, url is null || Uri.TryCreate(url, UriKind.Absolute, out _), $"{key} must be an absolute URL.");
         }
+        Require(errors, options.MaxSessionsPerClientAddress >= 1, "Gateway:MaxSessionsPerClientAddress must be at least 1.");
         Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

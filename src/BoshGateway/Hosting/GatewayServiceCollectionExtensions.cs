@@ -20,6 +20,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ISessionDirectory, InMemorySessionDirectory>();
         services.AddSingleton<IBackendConnector, BackendConnector>();
         services.AddSingleton<OriginPolicy>();
+        services.AddSingleton<ClientAddressLimiter>();
         services.AddSingleton<BoshEndpoint>();
         services.AddSingleton<WebSocketSessionTable>();
         services.AddSingleton<XmppWebSocketEndpoint>();

@@ -14,6 +14,7 @@ internal sealed partial class XmppWebSocketEndpoint(
     WebSocketSessionTable sessions,
     IBackendConnector connector,
     OriginPolicy origins,
+    ClientAddressLimiter addresses,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -46,6 +47,25 @@ internal sealed partial class XmppWebSocketEndpoint(
             context.Response.StatusCode = StatusCodes.Status501NotImplemented;
             return;
         }
+        var client = context.Connection.RemoteIpAddress;
+        if (!addresses.TryAcquire(client))
+        {
+            Log.Refused(_logger, "too many sessions from " + client);
+            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            return;
+        }
+        try
+        {
+            await AcceptAsync(context);
+        }
+        finally
+        {
+            addresses.Release(client);
+        }
+    }
+
+    private async Task AcceptAsync(HttpContext context)
+    {
         var ws = options.Value.WebSocket;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
