@@ -190,7 +190,6 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         }
         Assert.Equal(2, await TcpConnections.WaitForAsync(_server.C2sPort, 2, TimeSpan.FromSeconds(15)));
         await AssertHealthyAndNothingLeaked();
-        _ = Encoding.UTF8;
     }
 
     [Fact]

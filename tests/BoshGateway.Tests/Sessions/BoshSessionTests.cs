@@ -9,7 +9,6 @@ namespace BoshGateway.Tests.Sessions;
 
 public class BoshSessionTests
 {
-    private static readonly XNamespace Bind = "http://jabber.org/protocol/httpbind";
     private static readonly XNamespace Client = XmlNames.JabberClient;
 
     [Fact]
@@ -339,7 +338,6 @@ public class BoshSessionTests
         await h.Send(1001, attributes: "type='terminate'");
         var body = Xml(await h.Send(1002));
         Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
-        _ = Bind;
     }
 
     [Fact]
