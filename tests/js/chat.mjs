@@ -25,20 +25,28 @@ function connect(user) {
         useStreamManagement: transport !== 'bosh',
     });
     const received = [];
+    const online = new Set();
     client.on('message', msg => { if (msg.body) received.push(msg.body); });
+    client.on('available', pres => online.add(pres.from.split('/')[0]));
     const ready = new Promise((resolve, reject) => {
         client.on('session:started', () => { client.sendPresence(); resolve(); });
         client.on('auth:failed', () => reject(new Error(`${user}: auth failed`)));
         client.on('disconnected', () => reject(new Error(`${user}: disconnected before session start`)));
     });
     client.connect();
-    return { client, received, ready };
+    return { client, received, ready, online };
 }
 
 try {
     const a = connect(userA);
     const b = connect(userB);
     await Promise.all([a.ready, b.ready]);
+    // Messages to a bare JID reach only resources that have sent presence: wait until each side
+    // sees the other online, or the first messages go to offline storage instead.
+    const seen = Date.now() + 10000;
+    while ((!a.online.has(`${userB}@${domain}`) || !b.online.has(`${userA}@${domain}`)) && Date.now() < seen) {
+        await new Promise(r => setTimeout(r, 50));
+    }
     for (let i = 0; i < COUNT; i++) {
         a.client.sendMessage({ to: `${userB}@${domain}`, type: 'chat', body: `from ${userA} ${i}` });
         b.client.sendMessage({ to: `${userA}@${domain}`, type: 'chat', body: `from ${userB} ${i}` });

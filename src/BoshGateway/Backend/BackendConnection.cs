@@ -93,6 +93,24 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         }
     }
 
+    public void AbortAfter(IReadOnlyList<ReadOnlyMemory<byte>> lastWrites)
+    {
+        if (lastWrites.Count == 0)
+        {
+            Abort();
+            return;
+        }
+        // As Close, but without </stream:stream>: the write loop drains the queue, then drops the connection.
+        if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            foreach (var data in lastWrites)
+            {
+                _outbound.Writer.TryWrite(data);
+            }
+            _outbound.Writer.TryComplete();
+        }
+    }
+
     /// <summary>Writes the opening stream header during the handshake (before the write loop runs).</summary>
     internal ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
         => _stream.WriteAsync(data, cancellationToken);

@@ -23,4 +23,7 @@ public interface IBackendLink
 
     /// <summary>Drops the TCP connection without a closing tag, so the server may keep an XEP-0198 session resumable.</summary>
     void Abort();
+
+    /// <summary>Writes <paramref name="lastWrites"/>, then drops the connection as <see cref="Abort"/> does.</summary>
+    void AbortAfter(IReadOnlyList<ReadOnlyMemory<byte>> lastWrites);
 }

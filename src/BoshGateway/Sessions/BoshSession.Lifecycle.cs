@@ -33,6 +33,11 @@ public sealed partial class BoshSession
             }
             _outbox.Add(forClient);
             _outboxHasStreamElement |= element.NamespaceUri == XmlNames.Streams;
+            _streamManagement |= element.LocalName == "enabled" && element.NamespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal);
+            if (element.IsStanza())
+            {
+                _outboxStanzas.Add(element);
+            }
             Flush();
         }
     }
@@ -83,7 +88,16 @@ public sealed partial class BoshSession
     }
 
     /// <summary>The gateway is stopping: answer held requests with <c>system-shutdown</c> and drop the backend.</summary>
-    public void Shutdown() => End(BoshConditions.SystemShutdown, SessionEndReason.Shutdown);
+    public void Shutdown()
+    {
+        lock (_sync)
+        {
+            if (!_isEnded)
+            {
+                EndWith(BoshConditions.SystemShutdown, null, SessionEndReason.Shutdown, hasCurrentRequest: false);
+            }
+        }
+    }
 
     /// <summary>Ends the session with <paramref name="condition"/>; returns the terminate body for the current request.</summary>
     public byte[] End(string condition, SessionEndReason reason)
@@ -106,6 +120,8 @@ public sealed partial class BoshSession
         {
             attributes.Add(new("condition", condition));
         }
+        var nobodyWaiting = _held.Count == 0 && _waiting.Count == 0 && !hasCurrentRequest;
+        var bounces = nobodyWaiting && reason != SessionEndReason.Normal ? BouncesForUndelivered(reason) : [];
         if (error is { } e)
         {
             _outbox.Add(e);
@@ -113,13 +129,20 @@ public sealed partial class BoshSession
         }
         var terminal = BoshResponseWriter.Write(attributes, _outbox, _outboxHasStreamElement, false);
         ClearOutbox();
-        if (_held.Count == 0 && _waiting.Count == 0 && !hasCurrentRequest)
+        if (nobodyWaiting)
         {
             // Nobody to tell yet: keep the answer for the client's next request.
             _isEnded = true;
             _endReason = reason;
             _terminal = terminal;
-            CloseBackend(reason);
+            if (reason == SessionEndReason.Normal)
+            {
+                _backend.Close();
+            }
+            else
+            {
+                _backend.AbortAfter(bounces);
+            }
             return terminal;
         }
         // Forget the session before anyone hears of its end, so a client never finds it still listed.
@@ -157,7 +180,30 @@ public sealed partial class BoshSession
         }
         else
         {
-            _backend.Abort();
+            _backend.AbortAfter(BouncesForUndelivered(reason));
         }
+    }
+
+    /// <summary>
+    /// XEP-0206 §7 for stanzas that will never reach the client (the session timed out, or the gateway is
+    /// stopping with nobody waiting): messages get recipient-unavailable, iq requests
+    /// service-unavailable, so senders learn of it. Not with XEP-0198: the server then keeps the
+    /// unacknowledged stanzas itself for a resumption.
+    /// </summary>
+    private List<ReadOnlyMemory<byte>> BouncesForUndelivered(SessionEndReason reason)
+    {
+        List<ReadOnlyMemory<byte>> bounces = [];
+        if (_streamManagement || reason is not (SessionEndReason.Timeout or SessionEndReason.Shutdown))
+        {
+            return bounces;
+        }
+        foreach (var stanza in _outboxStanzas)
+        {
+            if (StanzaBounce.For(stanza) is { } bounce)
+            {
+                bounces.Add(bounce);
+            }
+        }
+        return bounces;
     }
 }

@@ -32,6 +32,8 @@ public sealed partial class BoshSession : IBackendEvents
     private readonly SortedDictionary<long, (BoshBody Body, HeldRequest Request)> _waiting = [];
     private readonly Dictionary<long, CachedResponse> _responses = [];
     private readonly List<ReadOnlyMemory<byte>> _outbox = [];
+    private readonly List<XmlElement> _outboxStanzas = [];
+    private bool _streamManagement;
     private bool _outboxHasStreamElement;
     private Task<long> _lastWritten = BoshAnswer.NothingWritten;
     private string? _key;
@@ -474,6 +476,7 @@ public sealed partial class BoshSession : IBackendEvents
     private void ClearOutbox()
     {
         _outbox.Clear();
+        _outboxStanzas.Clear();
         _outboxHasStreamElement = false;
     }
 

@@ -370,4 +370,48 @@ public class BoshSessionTests
         h.Advance(1);
         Assert.True(h.Backend.KeepAlives > 0);
     }
+
+    [Fact]
+    public void Inactivity_BouncesUndeliveredMessagesAndIqRequests_DropsPresence()
+    {
+        var h = new SessionHarness(inactivity: 60);
+        h.Backend.Server("<message from='bob@localhost/web' id='m1' type='chat'><body>lost?</body></message>"
+            + "<iq from='bob@localhost/web' id='q1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
+            + "<presence from='bob@localhost/web'/>");
+        h.Advance(61);
+
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal(
+        [
+            "<message type='error' to='bob@localhost/web' id='m1'><error type='wait'><recipient-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+            "<iq type='error' to='bob@localhost/web' id='q1'><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+        ], h.Backend.Sent);
+    }
+
+    [Fact]
+    public async Task Inactivity_DoesNotBounceWhatWasDelivered_NorAnythingUnderStreamManagement()
+    {
+        var delivered = new SessionHarness(inactivity: 60);
+        var held = delivered.Send(1001);
+        delivered.Backend.Server("<message from='bob@localhost/web' id='m1' type='chat'/>");
+        await held;
+        delivered.Advance(61);
+        Assert.Empty(delivered.Backend.Sent);
+
+        var managed = new SessionHarness(inactivity: 60);
+        managed.Backend.Server("<enabled xmlns='urn:xmpp:sm:3' id='x' resume='true'/><message from='bob@localhost/web' id='m2' type='chat'/>");
+        managed.Advance(61);
+        Assert.Empty(managed.Backend.Sent);
+        Assert.True(managed.Backend.Aborted);
+    }
+
+    [Fact]
+    public void Shutdown_WithNobodyWaiting_BouncesQueuedMessages()
+    {
+        var h = new SessionHarness();
+        h.Backend.Server("<message from='bob@localhost/web' id='m3' type='chat'/>");
+        h.Session.Shutdown();
+        Assert.Contains(h.Backend.Sent, s => s.Contains("recipient-unavailable", StringComparison.Ordinal) && s.Contains("id='m3'", StringComparison.Ordinal));
+    }
 }

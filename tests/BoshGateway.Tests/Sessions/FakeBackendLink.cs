@@ -42,6 +42,15 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public void Abort() => Aborted = true;
 
+    public void AbortAfter(IReadOnlyList<ReadOnlyMemory<byte>> lastWrites)
+    {
+        foreach (var data in lastWrites)
+        {
+            Sent.Add(Encoding.UTF8.GetString(data.Span));
+        }
+        Aborted = true;
+    }
+
     /// <summary>Bytes "from the server".</summary>
     public void Server(string xml) => _reader.Feed(Encoding.UTF8.GetBytes(xml));
 
