@@ -28,11 +28,7 @@ public static class BoshResponseWriter
         }
         foreach (var (name, value) in attributes)
         {
-            output.Write(" "u8);
-            ElementWriter.WriteUtf8(output, name);
-            output.Write("='"u8);
-            ElementWriter.WriteEscapedAttribute(output, value);
-            output.Write("'"u8);
+            ElementWriter.WriteAttribute(output, name, value);
         }
         if (children.Count == 0)
         {

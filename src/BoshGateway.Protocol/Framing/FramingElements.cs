@@ -17,15 +17,15 @@ public static class FramingElements
     {
         var output = new ArrayBufferWriter<byte>(256);
         output.Write("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'"u8);
-        Attribute(output, "from", header.GetAttribute("from") ?? domain);
+        ElementWriter.WriteAttribute(output, "from", header.GetAttribute("from") ?? domain);
         if (header.GetAttribute("id") is { } id)
         {
-            Attribute(output, "id", id);
+            ElementWriter.WriteAttribute(output, "id", id);
         }
-        Attribute(output, "version", "1.0");
+        ElementWriter.WriteAttribute(output, "version", "1.0");
         if (header.GetAttribute("xml:lang") is { } lang)
         {
-            Attribute(output, "xml:lang", lang);
+            ElementWriter.WriteAttribute(output, "xml:lang", lang);
         }
         output.Write("/>"u8);
         return output.WrittenSpan.ToArray();
@@ -36,7 +36,7 @@ public static class FramingElements
     {
         var output = new ArrayBufferWriter<byte>(128);
         output.Write("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'"u8);
-        Attribute(output, "see-other-uri", uri);
+        ElementWriter.WriteAttribute(output, "see-other-uri", uri);
         output.Write("/>"u8);
         return output.WrittenSpan.ToArray();
     }
@@ -49,14 +49,5 @@ public static class FramingElements
         ElementWriter.WriteUtf8(output, condition);
         output.Write(" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>"u8);
         return output.WrittenSpan.ToArray();
-    }
-
-    private static void Attribute(ArrayBufferWriter<byte> output, string name, string value)
-    {
-        output.Write(" "u8);
-        ElementWriter.WriteUtf8(output, name);
-        output.Write("='"u8);
-        ElementWriter.WriteEscapedAttribute(output, value);
-        output.Write("'"u8);
     }
 }

@@ -63,6 +63,16 @@ public static class ElementWriter
         output.Write("'"u8);
     }
 
+    /// <summary>Writes <c> name='value'</c> with the value escaped.</summary>
+    public static void WriteAttribute(IBufferWriter<byte> output, string name, string value)
+    {
+        output.Write(" "u8);
+        WriteUtf8(output, name);
+        output.Write("='"u8);
+        WriteEscapedAttribute(output, value);
+        output.Write("'"u8);
+    }
+
     /// <summary>Writes an attribute value escaped for single quotes.</summary>
     public static void WriteEscapedAttribute(IBufferWriter<byte> output, string value)
     {

@@ -29,14 +29,11 @@ public static class StanzaBounce
         var output = new ArrayBufferWriter<byte>(256);
         output.Write("<"u8);
         ElementWriter.WriteUtf8(output, stanza.LocalName);
-        output.Write(" type='error' to='"u8);
-        ElementWriter.WriteEscapedAttribute(output, from);
-        output.Write("'"u8);
+        ElementWriter.WriteAttribute(output, "type", "error");
+        ElementWriter.WriteAttribute(output, "to", from);
         if (stanza.GetAttribute("id") is { } id)
         {
-            output.Write(" id='"u8);
-            ElementWriter.WriteEscapedAttribute(output, id);
-            output.Write("'"u8);
+            ElementWriter.WriteAttribute(output, "id", id);
         }
         output.Write("><error type='"u8);
         ElementWriter.WriteUtf8(output, errorType!);

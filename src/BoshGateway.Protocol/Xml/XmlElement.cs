@@ -37,17 +37,7 @@ public sealed class XmlElement
     /// <summary>Offset in <see cref="Raw"/> just past the element's qualified name in its start tag.</summary>
     public int NameEnd => 1 + Encoding.UTF8.GetByteCount(QualifiedName);
 
-    public string? GetAttribute(string name)
-    {
-        foreach (var a in Attributes)
-        {
-            if (a.Name == name)
-            {
-                return a.Value;
-            }
-        }
-        return null;
-    }
+    public string? GetAttribute(string name) => XmlAttribute.Find(Attributes, name);
 
     /// <summary>True when this is one of the three stanza kinds in <c>jabber:client</c>.</summary>
     public bool IsStanza(string contentNamespace = XmlNames.JabberClient) =>

@@ -28,17 +28,7 @@ public sealed class XmlStreamHeader
     public bool IsEmptyElement { get; }
 
     /// <summary>The value of an unprefixed attribute, or null.</summary>
-    public string? GetAttribute(string name)
-    {
-        foreach (var a in Attributes)
-        {
-            if (a.Name == name)
-            {
-                return a.Value;
-            }
-        }
-        return null;
-    }
+    public string? GetAttribute(string name) => XmlAttribute.Find(Attributes, name);
 
     /// <summary>The value of an attribute in the given namespace, whatever prefix the sender chose.</summary>
     public string? GetAttribute(string localName, string namespaceUri)
