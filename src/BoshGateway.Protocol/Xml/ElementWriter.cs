@@ -101,9 +101,6 @@ public static class ElementWriter
         WriteUtf8(output, value.AsSpan(start));
     }
 
-    /// <summary>Writes text escaped for element content.</summary>
-    public static void WriteEscapedText(IBufferWriter<byte> output, string value) => WriteEscapedAttribute(output, value);
-
     public static void WriteUtf8(IBufferWriter<byte> output, ReadOnlySpan<char> text)
     {
         var span = output.GetSpan(Encoding.UTF8.GetMaxByteCount(text.Length));

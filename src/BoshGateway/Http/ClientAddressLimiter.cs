@@ -51,7 +51,4 @@ public sealed class ClientAddressLimiter(IOptions<GatewayOptions> options)
             }
         }
     }
-
-    /// <summary>Sessions currently held by <paramref name="address"/>.</summary>
-    public int Count(IPAddress address) => _sessions.GetValueOrDefault(address);
 }

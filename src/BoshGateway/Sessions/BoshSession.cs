@@ -63,19 +63,6 @@ public sealed partial class BoshSession : IBackendEvents
 
     public string Sid => _p.Sid;
 
-    public BoshSessionParameters Parameters => _p;
-
-    /// <summary>True once the session has ended (its final answer may still be waiting for the client).</summary>
-    public bool HasEnded
-    {
-        get
-        {
-            lock (_sync)
-            {
-                return _isEnded;
-            }
-        }
-    }
 
     /// <summary>Number of requests currently held (for tests and metrics).</summary>
     public int HeldCount

@@ -142,8 +142,7 @@ public class BoshRidWindowTests(XmppServers servers)
             await using var client = new BoshTestClient(gateway.BoshUrl, server.Domain);
             await client.LoginAsync("victim");
 
-            var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(server.Directory, "server.pid")), System.Globalization.CultureInfo.InvariantCulture);
-            Process.GetProcessById(pid).Kill();
+            await server.KillAsync();
             var terminate = await client.WaitForTerminateAsync(TimeSpan.FromSeconds(5));
 
             Assert.Equal("remote-connection-failed", (string?)terminate.Attribute("condition"));

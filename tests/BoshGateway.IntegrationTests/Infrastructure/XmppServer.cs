@@ -26,8 +26,12 @@ public sealed class XmppServer
     /// <summary>Why the server could not be started, or null when it runs.</summary>
     public string? UnavailableReason { get; }
 
-    /// <summary>The server's own BOSH endpoint (for comparison tests).</summary>
-    public string NativeBoshUrl => Name == "prosody" ? $"http://127.0.0.1:{HttpPort}/http-bind" : $"http://127.0.0.1:{HttpPort}/bosh";
+    /// <summary>Kills a private server outright (SIGKILL), as a crash would.</summary>
+    public async Task KillAsync()
+    {
+        var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(Directory, "server.pid")), System.Globalization.CultureInfo.InvariantCulture);
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+    }
 
     /// <summary>Skips the test (or fails it when BOSHGW_REQUIRE_SERVERS=1, as in CI) when the server is not running.</summary>
     public void RequireRunning()

@@ -107,8 +107,7 @@ public class WebSocketFlowTests(XmppServers servers)
             await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
             await using var client = new WebSocketTestClient();
             await client.LoginAsync(gateway.WebSocketUrl, server.Domain, "victim");
-            var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(server.Directory, "server.pid")), System.Globalization.CultureInfo.InvariantCulture);
-            System.Diagnostics.Process.GetProcessById(pid).Kill();
+            await server.KillAsync();
 
             var error = await client.WaitForAsync(e => e.Name == XName.Get("error", XmlNames.Streams), TimeSpan.FromSeconds(5));
             Assert.NotNull(error.Element(XName.Get("remote-connection-failed", XmlNames.StreamErrors)));
