@@ -1,5 +1,6 @@
 using System.Globalization;
 using BoshGateway.Backend;
+using BoshGateway.Cluster;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Protocol.Bosh;
@@ -12,7 +13,9 @@ namespace BoshGateway.Bosh;
 /// <summary>
 /// The BOSH endpoint (XEP-0124 + XEP-0206). Inside a session every error is a 200 with a terminate
 /// body, never a 4xx: Strophe.js and StanzaJS drop the session on any 4xx and resend the same rid on
-/// 5xx. HTTP errors are used only before a session exists (403 for a refused Origin).
+/// 5xx. HTTP errors are used only before a session exists (403 for a refused Origin, 429 for too
+/// many sessions from one address) and 503 for "try again" (Redis or the owner node unreachable).
+/// In a cluster, a request for another node's session is passed to <see cref="ClusterRouter"/>.
 /// </summary>
 internal sealed partial class BoshEndpoint(
     IOptions<GatewayOptions> options,
@@ -22,7 +25,8 @@ internal sealed partial class BoshEndpoint(
     OriginPolicy origins,
     ClientAddressLimiter addresses,
     TimeProvider time,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers,
+    ClusterRouter? cluster = null)
 {
     private const string HighestVersion = "1.11";
     private static readonly TimeSpan WriteTurnLimit = TimeSpan.FromSeconds(2);
@@ -61,11 +65,14 @@ internal sealed partial class BoshEndpoint(
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
         }
-        var answer = await AnswerAsync(context);
-        if (answer is null)
+        var reply = await AnswerAsync(context);
+        if (reply.Answer is not { } answer)
         {
-            // Before any session exists a binding-level refusal is right (XEP-0124 §17.1; robustness D1).
-            context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            if (reply.Status != 0)
+            {
+                context.Response.StatusCode = reply.Status;
+                context.Response.Headers.CacheControl = "no-store";
+            }
             return;
         }
         try
@@ -79,8 +86,7 @@ internal sealed partial class BoshEndpoint(
         }
     }
 
-    /// <summary>The answer, or null when a new session is refused before it exists (HTTP 429).</summary>
-    private async Task<BoshAnswer?> AnswerAsync(HttpContext context)
+    private async Task<BoshReply> AnswerAsync(HttpContext context)
     {
         byte[]? bytes;
         try
@@ -89,12 +95,17 @@ internal sealed partial class BoshEndpoint(
         }
         catch (InvalidDataException)
         {
-            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.BadRequest));
+            return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.BadRequest));
         }
         if (bytes is null)
         {
             Log.BadRequest(_logger, BoshConditions.PolicyViolation, "body larger than Gateway:Bosh:MaxBodyBytes");
-            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.PolicyViolation));
+            return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.PolicyViolation));
+        }
+        var forwarded = cluster?.VerifyForwarded(context.Request, bytes);
+        if (forwarded == false)
+        {
+            return BoshReply.WithStatus(StatusCodes.Status403Forbidden);
         }
         BoshBody body;
         try
@@ -105,12 +116,12 @@ internal sealed partial class BoshEndpoint(
         {
             var condition = ex.Error == XmlStreamError.PolicyViolation ? BoshConditions.PolicyViolation : BoshConditions.BadRequest;
             Log.BadRequest(_logger, condition, ex.Message);
-            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(condition));
+            return BoshReply.With(BoshResponseWriter.Terminate(condition));
         }
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return BoshAnswer.Immediate(ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
+            return BoshReply.With(ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
                 ? refused.End(ex.Condition, SessionEndReason.Error)
                 : BoshResponseWriter.Terminate(ex.Condition));
         }
@@ -119,38 +130,50 @@ internal sealed partial class BoshEndpoint(
         {
             if (body.Sid is not { } sid)
             {
-                var client = context.Connection.RemoteIpAddress;
-                if (!addresses.TryAcquire(client))
-                {
-                    Log.TooManySessions(_logger, client?.ToString() ?? "unknown");
-                    return null;
-                }
-                var created = await CreateSessionAsync(body, client, context.RequestAborted);
-                return BoshAnswer.Immediate(created);
+                return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, context.RequestAborted);
             }
             if (sessions.TryGet(sid, out var session))
             {
-                return await session.HandleAsync(body, context.RequestAborted);
+                var answer = await session.HandleAsync(body, context.RequestAborted);
+                directory.RecordAnswer(sid, body.Rid, answer.Body);
+                return BoshReply.With(answer);
             }
-            return BoshAnswer.Immediate(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
+            // A forwarded request is never forwarded again: the owner's word is final.
+            if (cluster is not null && forwarded is null)
+            {
+                return await cluster.AnswerElsewhereAsync(context, body, bytes, sid);
+            }
+            return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return BoshAnswer.Immediate(body.Sid is { } sid && sessions.TryGet(sid, out var session)
+            return BoshReply.With(body.Sid is { } sid && sessions.TryGet(sid, out var session)
                 ? session.End(ex.Condition, SessionEndReason.Error)
                 : BoshResponseWriter.Terminate(ex.Condition));
         }
     }
 
-    private async Task<byte[]> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
+    private async Task<BoshReply> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
     {
+        if (!directory.IsAvailable)
+        {
+            // Before the session exists: "try again" (robustness: new sessions fail fast while Redis is down).
+            Log.DirectoryUnavailable(_logger);
+            return BoshReply.Unavailable;
+        }
+        if (!addresses.TryAcquire(client))
+        {
+            // Before any session exists a binding-level refusal is right (XEP-0124 §17.1; robustness D1).
+            Log.TooManySessions(_logger, client?.ToString() ?? "unknown");
+            return BoshReply.WithStatus(StatusCodes.Status429TooManyRequests);
+        }
         var started = false;
         try
         {
             var answer = await StartSessionAsync(body, client, requestAborted);
             started = answer.Started;
-            return answer.Body;
+            return answer.Reply;
         }
         finally
         {
@@ -161,7 +184,7 @@ internal sealed partial class BoshEndpoint(
         }
     }
 
-    private async Task<(byte[] Body, bool Started)> StartSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
+    private async Task<(BoshReply Reply, bool Started)> StartSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
     {
         var bosh = _options.Bosh;
         var target = BackendRoute.Resolve(_options.Backends, body.Attribute("to"), body.Attribute("route"));
@@ -170,7 +193,7 @@ internal sealed partial class BoshEndpoint(
         var hold = (int)Math.Clamp(body.Number("hold") ?? 1, 0, bosh.MaxHold);
         var language = body.Attribute("xml:lang");
         var parameters = new BoshSessionParameters(
-            SessionId.New(),
+            cluster?.NewSessionId() ?? SessionId.New(),
             body.Rid,
             target.Domain,
             language,
@@ -183,6 +206,12 @@ internal sealed partial class BoshEndpoint(
             body.Attribute("ack") is not null,
             body.Attribute("newkey"));
 
+        var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());
+        if (!await directory.TryRegisterAsync(record, requestAborted))
+        {
+            Log.DirectoryUnavailable(_logger);
+            return (BoshReply.Unavailable, false);
+        }
         IBackendLink link;
         using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted))
         {
@@ -193,14 +222,16 @@ internal sealed partial class BoshEndpoint(
             }
             catch (BackendConnectException ex) when (ex.StreamError is { } error)
             {
-                return (BoshResponseWriter.Write(
+                directory.Remove(parameters.Sid);
+                return (BoshReply.With(BoshResponseWriter.Write(
                     [new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)],
                     [error],
-                    declareStream: true, declareXmpp: false), false);
+                    declareStream: true, declareXmpp: false)), false);
             }
             catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)
             {
-                return (BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed), false);
+                directory.Remove(parameters.Sid);
+                return (BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed)), false);
             }
         }
 
@@ -214,15 +245,16 @@ internal sealed partial class BoshEndpoint(
             OnSessionEnded(ended, reason);
         });
         sessions.TryAdd(session);
-        await directory.RegisterAsync(new SessionRecord(session.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow()), requestAborted);
         Log.SessionCreated(_logger, session.Sid, target.Domain, wait, hold);
-        return (session.Start(), true);
+        var created = session.Start();
+        directory.RecordAnswer(session.Sid, body.Rid, created);
+        return (BoshReply.With(created), true);
     }
 
     private void OnSessionEnded(BoshSession session, SessionEndReason reason)
     {
         sessions.Remove(session);
-        _ = directory.RemoveAsync(session.Sid, CancellationToken.None).AsTask();
+        directory.Remove(session.Sid);
         Log.SessionEnded(_logger, session.Sid, reason);
     }
 
@@ -263,6 +295,9 @@ internal sealed partial class BoshEndpoint(
 
         [LoggerMessage(EventId = 1014, EventName = "TooManySessions", Level = LogLevel.Warning, Message = "Session refused: {Address} holds the most sessions one address may")]
         public static partial void TooManySessions(ILogger logger, string address);
+
+        [LoggerMessage(EventId = 1015, EventName = "SessionDirectoryUnavailable", Level = LogLevel.Warning, Message = "New BOSH session refused with 503: the session directory (Redis) cannot be reached")]
+        public static partial void DirectoryUnavailable(ILogger logger);
 
         [LoggerMessage(EventId = 1013, EventName = "BoshOriginRefused", Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
         public static partial void OriginRefused(ILogger logger, Microsoft.Extensions.Primitives.StringValues origin);

@@ -18,6 +18,11 @@ public sealed class GatewayOptions
 
     public NodeOptions Node { get; set; } = new();
 
+    public ClusterOptions Cluster { get; set; } = new();
+
+    /// <summary>True when several nodes serve as one (Redis configured).</summary>
+    public bool IsClustered => !string.IsNullOrWhiteSpace(Redis);
+
     public DiscoveryOptions Discovery { get; set; } = new();
 
     /// <summary>Base URL that discovery documents advertise; default: taken from each request.</summary>

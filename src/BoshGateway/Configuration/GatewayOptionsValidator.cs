@@ -52,7 +52,26 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Require(errors, options.MaxSessionsPerClientAddress >= 1, "Gateway:MaxSessionsPerClientAddress must be at least 1.");
         Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
+        if (options.IsClustered)
+        {
+            ValidateCluster(errors, options);
+        }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateCluster(List<string> errors, GatewayOptions options)
+    {
+        var cluster = options.Cluster;
+        Require(errors, options.Node.Id.Length <= 40 && options.Node.Id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'),
+            "Gateway:Node:Id must be at most 40 letters, digits, '-' or '_' when Gateway:Redis is set (it is part of every session id).");
+        Require(errors, cluster.Secret is { Length: >= 32 }, "Gateway:Cluster:Secret must be set (at least 32 characters, the same on every node) when Gateway:Redis is set.");
+        Require(errors, options.Node.InternalUrl is null || (Uri.TryCreate(options.Node.InternalUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"),
+            "Gateway:Node:InternalUrl must be an absolute http(s) URL.");
+        Require(errors, cluster.HeartbeatInterval >= TimeSpan.FromMilliseconds(100) && cluster.HeartbeatInterval * 2 <= cluster.NodeLease,
+            "Gateway:Cluster:HeartbeatInterval must be at least 100 ms and at most half of NodeLease.");
+        Require(errors, cluster.ForwardConnectTimeout > TimeSpan.Zero, "Gateway:Cluster:ForwardConnectTimeout must be positive.");
+        Require(errors, cluster.RedisTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Cluster:RedisTimeout must be at least 100 ms.");
+        Require(errors, cluster.MaxReplayBytes >= 0, "Gateway:Cluster:MaxReplayBytes must not be negative.");
     }
 
     private static void ValidateBackend(List<string> errors, string key, string host, int port)

@@ -9,7 +9,7 @@ public static class GatewayApplication
     {
         // appsettings.json sits beside the binary, wherever the process is started from.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Services.AddBoshGateway();
+        builder.Services.AddBoshGateway(builder.Configuration);
         // Behind nginx: take the client's scheme and address from X-Forwarded-* sent by a proxy on
         // loopback (the default trusted proxies); others are ignored.
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);

@@ -18,7 +18,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         endpoints.Map(options.Bosh.Path, bosh.HandleAsync);
         endpoints.Map(options.WebSocket.Path, endpoints.ServiceProvider.GetRequiredService<XmppWebSocketEndpoint>().HandleAsync);
         endpoints.MapHostMeta();
-        endpoints.MapGet("/health", (SessionTable sessions, WebSocketSessionTable sockets) => Results.Text($"ok bosh={sessions.Count} websocket={sockets.Count}\n"));
+        endpoints.MapGet("/health", HealthReport.Write);
         endpoints.MapGet("/alive", () => Results.Text("ok\n"));
         if (options.ServeIndexPage)
         {

@@ -1,5 +1,6 @@
 using BoshGateway.Backend;
 using BoshGateway.Bosh;
+using BoshGateway.Cluster;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
@@ -11,13 +12,21 @@ namespace BoshGateway.Hosting;
 /// <summary>Registers the gateway's services.</summary>
 public static class GatewayServiceCollectionExtensions
 {
-    public static IServiceCollection AddBoshGateway(this IServiceCollection services)
+    /// <summary>Registers the gateway; with <c>Gateway:Redis</c> set, also the Redis directory, node registry and forwarding.</summary>
+    public static IServiceCollection AddBoshGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SessionTable>();
-        services.AddSingleton<ISessionDirectory, InMemorySessionDirectory>();
+        if (!string.IsNullOrWhiteSpace(configuration[$"{GatewayOptions.SectionName}:Redis"]))
+        {
+            services.AddClusterServices();
+        }
+        else
+        {
+            services.AddSingleton<ISessionDirectory, InMemorySessionDirectory>();
+        }
         services.AddSingleton<IBackendConnector, BackendConnector>();
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<ClientAddressLimiter>();
@@ -26,5 +35,18 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<XmppWebSocketEndpoint>();
         services.AddHostedService<SessionSweeper>();
         return services;
+    }
+
+    private static void AddClusterServices(this IServiceCollection services)
+    {
+        services.AddHttpForwarder();
+        services.AddSingleton<RedisConnection>();
+        services.AddSingleton<RedisSessionDirectory>();
+        services.AddSingleton<ISessionDirectory>(sp => sp.GetRequiredService<RedisSessionDirectory>());
+        services.AddSingleton(sp => new ClusterSigner(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Cluster.Secret!));
+        services.AddSingleton<NodeRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<NodeRegistry>());
+        services.AddSingleton<OwnerForwarder>();
+        services.AddSingleton<ClusterRouter>();
     }
 }

@@ -88,13 +88,16 @@ public sealed partial class BoshSession
     }
 
     /// <summary>The gateway is stopping: answer held requests with <c>system-shutdown</c> and drop the backend.</summary>
-    public void Shutdown()
+    public void Shutdown() => EndUnplanned(BoshConditions.SystemShutdown, SessionEndReason.Shutdown);
+
+    /// <summary>Ends the session from outside any request: held requests get <paramref name="condition"/>, the backend is dropped.</summary>
+    public void EndUnplanned(string condition, SessionEndReason reason)
     {
         lock (_sync)
         {
             if (!_isEnded)
             {
-                EndWith(BoshConditions.SystemShutdown, null, SessionEndReason.Shutdown, hasCurrentRequest: false);
+                EndWith(condition, null, reason, hasCurrentRequest: false);
             }
         }
     }
@@ -193,7 +196,7 @@ public sealed partial class BoshSession
     private List<ReadOnlyMemory<byte>> BouncesForUndelivered(SessionEndReason reason)
     {
         List<ReadOnlyMemory<byte>> bounces = [];
-        if (_streamManagement || reason is not (SessionEndReason.Timeout or SessionEndReason.Shutdown))
+        if (_streamManagement || reason is not (SessionEndReason.Timeout or SessionEndReason.Shutdown or SessionEndReason.OwnershipLost))
         {
             return bounces;
         }

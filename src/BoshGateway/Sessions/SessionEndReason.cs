@@ -17,4 +17,7 @@ public enum SessionEndReason
 
     /// <summary>The gateway is stopping.</summary>
     Shutdown,
+
+    /// <summary>This node was out of the cluster registry long enough for other nodes to count it gone.</summary>
+    OwnershipLost,
 }

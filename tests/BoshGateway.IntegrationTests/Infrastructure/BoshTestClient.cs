@@ -38,6 +38,14 @@ public sealed class BoshTestClient : IAsyncDisposable
 
     public string Domain { get; }
 
+    /// <summary>Resend the same request this many times on HTTP 502/503/504, as Strophe.js and StanzaJS do (any 5xx). Default 0.</summary>
+    public int RetriesOnUnavailable { get; init; }
+
+    /// <summary>How many 5xx answers were resent.</summary>
+    public int UnavailableAnswers => _unavailable;
+
+    private int _unavailable;
+
     public string? Sid { get; private set; }
 
     public XElement? CreationResponse { get; private set; }
@@ -46,6 +54,9 @@ public sealed class BoshTestClient : IAsyncDisposable
     public XElement? Terminate { get; private set; }
 
     public string? Jid { get; private set; }
+
+    /// <summary>Why the poll loop stopped, if it failed (reported by <see cref="WaitForAsync"/>).</summary>
+    public Exception? PollFailure { get; private set; }
 
     public long LastRid => Interlocked.Read(ref _rid);
 
@@ -127,6 +138,12 @@ public sealed class BoshTestClient : IAsyncDisposable
                 {
                     return;
                 }
+                catch (Exception ex)
+                {
+                    PollFailure = ex;
+                    _arrived.Release();
+                    return;
+                }
             }
         }, CancellationToken.None);
     }
@@ -142,27 +159,42 @@ public sealed class BoshTestClient : IAsyncDisposable
     }
 
     /// <summary>Sends payload (and wrapper attributes) on a new rid; returns the response body.</summary>
-    public Task<XElement> SendAsync(string children, string attributes = "") => PostAsync(NextRid(), attributes, children);
+    public Task<XElement> SendAsync(string children, string attributes = "", Uri? via = null) => PostAsync(NextRid(), attributes, children, via: via);
 
     public long NextRid() => Interlocked.Increment(ref _rid);
 
     /// <summary>Posts one body with an explicit rid. Elements of the answer go to the inbox.</summary>
-    public async Task<XElement> PostAsync(long rid, string attributes, string children, bool withSid = true)
+    /// <remarks><paramref name="via"/> sends this one request to another URL (another node of a cluster).</remarks>
+    public async Task<XElement> PostAsync(long rid, string attributes, string children, bool withSid = true, Uri? via = null)
     {
         var sid = withSid ? $"sid='{Sid}' " : "";
         var xml = $"<body rid='{rid}' {sid}{attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{children}</body>";
-        var text = await PostRawAsync(xml);
+        var text = await PostRawAsync(xml, via);
         var body = XElement.Parse(text);
         Record(rid, body);
         return body;
     }
 
     /// <summary>Posts raw bytes as the body; returns the response text (status must be 200).</summary>
-    public async Task<string> PostRawAsync(string xml)
+    public async Task<string> PostRawAsync(string xml, Uri? via = null)
     {
-        using var content = new StringContent(xml, Encoding.UTF8);
-        content.Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "utf-8" };
-        using var response = await _http.PostAsync(_url, content);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var content = new StringContent(xml, Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "utf-8" };
+            using var response = await _http.PostAsync(via ?? _url, content);
+            if ((int)response.StatusCode is 502 or 503 or 504 && attempt < RetriesOnUnavailable)
+            {
+                Interlocked.Increment(ref _unavailable);
+                await Task.Delay(250);
+                continue;
+            }
+            return await ReadAnswerAsync(response);
+        }
+    }
+
+    private static async Task<string> ReadAnswerAsync(HttpResponseMessage response)
+    {
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("text/xml; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         return await response.Content.ReadAsStringAsync();
@@ -212,6 +244,10 @@ public sealed class BoshTestClient : IAsyncDisposable
                 {
                     Assert.Fail("session terminated while waiting: " + Terminate);
                 }
+                if (PollFailure is not null)
+                {
+                    Assert.Fail("polling failed while waiting: " + PollFailure);
+                }
             }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -238,8 +274,8 @@ public sealed class BoshTestClient : IAsyncDisposable
         return Terminate;
     }
 
-    public async Task SendMessageAsync(string to, string text, string? id = null)
-        => await SendAsync($"<message to='{to}' type='chat' id='{id ?? Guid.NewGuid().ToString("N")}'><body>{text}</body></message>");
+    public async Task SendMessageAsync(string to, string text, string? id = null, Uri? via = null)
+        => await SendAsync($"<message to='{to}' type='chat' id='{id ?? Guid.NewGuid().ToString("N")}'><body>{text}</body></message>", via: via);
 
     public async ValueTask DisposeAsync()
     {

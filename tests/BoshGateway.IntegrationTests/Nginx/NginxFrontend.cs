@@ -34,7 +34,8 @@ public sealed class NginxFrontend : IAsyncDisposable
 
     public Uri WebSocketUrl => new($"wss://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
 
-    public static async Task<NginxFrontend> StartAsync(string name, int upstreamPort)
+    /// <summary>Starts nginx with the shipped site; several upstream ports make it balance round-robin across them.</summary>
+    public static async Task<NginxFrontend> StartAsync(string name, params int[] upstreamPorts)
     {
         var dir = RepoPaths.Scratch(name);
         var port = FreePort.Next();
@@ -50,7 +51,7 @@ public sealed class NginxFrontend : IAsyncDisposable
         Assert.True(exit == 0, "openssl failed: " + output);
         var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "nginx", "boshgateway.conf"));
         var site = shipped
-            .Replace("server 127.0.0.1:5380;", $"server 127.0.0.1:{upstreamPort};", StringComparison.Ordinal)
+            .Replace("server 127.0.0.1:5380;", string.Join("\n    ", upstreamPorts.Select(p => $"server 127.0.0.1:{p};")), StringComparison.Ordinal)
             .Replace("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;", StringComparison.Ordinal)
             .Replace("/etc/ssl/certs/chat.example.org.pem", cert, StringComparison.Ordinal)
             .Replace("/etc/ssl/private/chat.example.org.key", key, StringComparison.Ordinal);

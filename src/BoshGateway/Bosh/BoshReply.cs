@@ -1,0 +1,18 @@
+using BoshGateway.Sessions;
+
+namespace BoshGateway.Bosh;
+
+/// <summary>What the BOSH endpoint does with a request: write an answer, answer with a bare HTTP status, or nothing (already answered, e.g. by the owner node).</summary>
+internal readonly record struct BoshReply(BoshAnswer? Answer, int Status)
+{
+    public static BoshReply Handled => new(null, 0);
+
+    /// <summary>"Try again": Strophe.js and StanzaJS resend the same rid on a 5xx.</summary>
+    public static BoshReply Unavailable => new(null, StatusCodes.Status503ServiceUnavailable);
+
+    public static BoshReply With(BoshAnswer answer) => new(answer, 0);
+
+    public static BoshReply With(byte[] body) => new(BoshAnswer.Immediate(body), 0);
+
+    public static BoshReply WithStatus(int status) => new(null, status);
+}

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+using BoshGateway.IntegrationTests.Infrastructure;
+
+namespace BoshGateway.IntegrationTests.Cluster;
+
+/// <summary>Requests that reach a node other than the owner: forwarding, replay, and what happens when the owner is gone.</summary>
+[Collection(ClusterCollection.Name)]
+public class OwnerLossTests(XmppServers servers)
+{
+    [Fact]
+    public async Task ReplayedRid_AtAnotherNode_GetsTheSameAnswer_AndItsPayloadReachesTheServerOnce()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 3, withNginx: false, name: "cluster-replay");
+        var (n1, n2, n3) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+        var (alice, bob) = (TestUsers.Take(server), TestUsers.Take(server));
+        await using var receiver = new BoshTestClient(n3.BoshUrl, server.Domain);
+        await receiver.LoginAsync(bob);
+        await using var sender = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await sender.LoginAsync(alice, wait: 2);
+        await sender.StopPollingAsync();
+        Assert.EndsWith(".node1." + sender.Sid!.Split('.')[2], sender.Sid, StringComparison.Ordinal);
+
+        var rid = sender.NextRid();
+        var body = $"<body rid='{rid}' sid='{sender.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
+                   $"<message to='{bob}@{server.Domain}' type='chat' id='once'><body>exactly once</body></message></body>";
+        var throughNode2 = await PostAsync(n2.BoshUrl, body);
+        var throughNode3 = await PostAsync(n3.BoshUrl, body);
+        var atOwner = await PostAsync(n1.BoshUrl, body);
+
+        Assert.Equal(throughNode2, throughNode3);
+        Assert.Equal(throughNode2, atOwner);
+        var delivered = await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "once");
+        Assert.Equal("exactly once", delivered.Element(BoshTestClient.Client + "body")!.Value);
+        await Task.Delay(500);
+        Assert.DoesNotContain(receiver.Inbox, e => (string?)e.Attribute("id") == "once");
+        Assert.True(await n2.HealthFigureAsync("forwarded") >= 1);
+        Assert.True(await n3.HealthFigureAsync("forwarded") >= 1);
+    }
+
+    [Fact]
+    public async Task OwnerKilled_OtherNodesAnswerItemNotFound_WithinSeconds_AndReplayItsLastAnswer()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 3, withNginx: true, name: "cluster-kill");
+        var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var user = TestUsers.Take(server);
+        await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await client.LoginAsync(user, wait: 2);
+        await client.StopPollingAsync();
+        var lastRid = client.LastRid;
+        var lastAnswer = await PostAsync(n1.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>");
+        await Task.Delay(200); // the answer reaches Redis in the background
+
+        await n1.KillAsync();
+
+        // A request for the dead owner's session, at another node and through nginx (which
+        // skips the dead upstream): item-not-found at once, never a hang or a 5xx.
+        var watch = Stopwatch.StartNew();
+        var next = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal("terminate", (string?)next.Attribute("type"));
+        Assert.Equal("item-not-found", (string?)next.Attribute("condition"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"item-not-found took {watch.Elapsed}");
+        using var http = new HttpClient(cluster.Nginx!.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(10) };
+        var viaNginx = XElement.Parse(await PostAsync(cluster.NginxBoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
+        Assert.Equal("item-not-found", (string?)viaNginx.Attribute("condition"));
+        // Redis kept the owner's last answer: a client whose response was lost gets it again.
+        Assert.Equal(lastAnswer, await PostAsync(n2.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        // A new session through nginx lands on a live node.
+        await using var again = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, cluster.Nginx.TrustingHandler());
+        await again.LoginAsync(user, resource: "again");
+        Assert.DoesNotContain(".node1.", again.Sid, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OwnerStopped_LeavesTheRegistry_AndItsSessionsAreGone()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 2, withNginx: false, name: "cluster-stop");
+        var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await client.LoginAsync(TestUsers.Take(server));
+        Assert.Contains("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
+        Assert.Contains($"bg:s:{{{client.Sid}}}", await cluster.Redis.KeysAsync("bg:s:*"));
+
+        await n1.StopAsync();
+
+        Assert.Equal("system-shutdown", (string?)(await client.WaitForTerminateAsync(TimeSpan.FromSeconds(10))).Attribute("condition"));
+        Assert.DoesNotContain("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
+        Assert.DoesNotContain($"bg:s:{{{client.Sid}}}", await cluster.Redis.KeysAsync("bg:s:*"));
+        var next = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal("item-not-found", (string?)next.Attribute("condition"));
+    }
+
+    [Fact]
+    public async Task ForgedSidsAndForwardMarks_AreRefused_WithoutDisturbingOthers()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 2, withNginx: false, name: "cluster-forged");
+        var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await client.LoginAsync(TestUsers.Take(server), wait: 2);
+        var parts = client.Sid!.Split('.');
+
+        // A sid whose owner part was changed (to point the request at a node of the attacker's choosing) fails its MAC.
+        var retargeted = $"{parts[0]}.node2.{parts[2]}";
+        var answer = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{retargeted}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
+
+        // A request that claims to be forwarded, without the cluster secret: HTTP 403, and not processed.
+        using var http = new HttpClient();
+        using var content = new StringContent($"<body rid='{client.NextRid()}' sid='{client.Sid}' type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>");
+        content.Headers.ContentType = new("text/xml");
+        using var forged = new HttpRequestMessage(HttpMethod.Post, n1.BoshUrl) { Content = content };
+        forged.Headers.TryAddWithoutValidation("X-BoshGateway-Forwarded", $"node2;{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()};00112233445566778899aabbccddeeff");
+        using var response = await http.SendAsync(forged);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
+
+        // The real session is untouched: its own next request still works through the other node.
+        await client.StopPollingAsync();
+        var ok = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'><presence/></body>"));
+        Assert.Null(ok.Attribute("type"));
+    }
+
+    internal static async Task<string> PostAsync(Uri url, string body, HttpClient? http = null)
+    {
+        using var own = http is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(30) } : null;
+        using var content = new StringContent(body);
+        content.Headers.ContentType = new("text/xml") { CharSet = "utf-8" };
+        using var response = await (http ?? own!).PostAsync(url, content);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+using BoshGateway.IntegrationTests.Bosh;
+using BoshGateway.IntegrationTests.Infrastructure;
+
+namespace BoshGateway.IntegrationTests.Cluster;
+
+/// <summary>Redis stopped, restarted empty, or wiped while sessions run.</summary>
+[Collection(ClusterCollection.Name)]
+public class RedisOutageTests(XmppServers servers)
+{
+    [Fact]
+    public async Task RedisDown_SessionsContinueOnTheirOwners_NewSessionsGet503_ThenWorkAgain()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 3, withNginx: false, name: "cluster-redis-down");
+        var (n1, n2, n3) = (cluster.Nodes[0], cluster.Nodes[1], cluster.Nodes[2]);
+        var (alice, bob) = (TestUsers.Take(server), TestUsers.Take(server));
+        await using var a = new BoshTestClient(n1.BoshUrl, server.Domain) { RetriesOnUnavailable = 40 };
+        await using var b = new BoshTestClient(n2.BoshUrl, server.Domain) { RetriesOnUnavailable = 40 };
+        await a.LoginAsync(alice);
+        await b.LoginAsync(bob);
+        // n3 learns where node1 lives while Redis is up.
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "before 0", via: n3.BoshUrl);
+
+        await cluster.Redis.StopAsync();
+        await WaitForHealthAsync(n1, "degraded");
+
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "during 0");
+        await b.SendMessageAsync($"{alice}@{server.Domain}", "during 1");
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "during 2", via: n3.BoshUrl);
+        Assert.Equal(["during 0", "during 2"], await BoshSessionFlowTests.Messages(b, "during", 2));
+        Assert.Equal(["during 1"], await BoshSessionFlowTests.Messages(a, "during", 1));
+        var watch = Stopwatch.StartNew();
+        var refused = await CreateAsync(n2, server.Domain);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"a new session waited {watch.Elapsed} for Redis");
+
+        await cluster.Redis.StartAgainAsync();
+        foreach (var node in cluster.Nodes)
+        {
+            await WaitForHealthAsync(node, "ok");
+        }
+
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "after 0", via: n2.BoshUrl);
+        await b.SendMessageAsync($"{alice}@{server.Domain}", "after 1", via: n3.BoshUrl);
+        Assert.Equal(["after 0"], await BoshSessionFlowTests.Messages(b, "after", 1));
+        Assert.Equal(["after 1"], await BoshSessionFlowTests.Messages(a, "after", 1));
+        await using var c = new BoshTestClient(n2.BoshUrl, server.Domain);
+        await c.LoginAsync(TestUsers.Take(server));
+        // The restarted Redis is empty: the owners write their live sessions back.
+        await WaitForKeyAsync(cluster.Redis, $"bg:s:{{{a.Sid}}}");
+        Assert.All(cluster.Nodes, n => Assert.DoesNotContain("fail:", n.Log, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FlushAll_LiveSessionsCarryOn_AndASessionWhoseOwnerDiedGetsItemNotFound()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 3, withNginx: true, name: "cluster-flush");
+        var (alice, bob, carol) = (TestUsers.Take(server), TestUsers.Take(server), TestUsers.Take(server));
+        await using var a = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, cluster.Nginx!.TrustingHandler()) { RetriesOnUnavailable = 20 };
+        await using var b = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, cluster.Nginx.TrustingHandler()) { RetriesOnUnavailable = 20 };
+        await a.LoginAsync(alice);
+        await b.LoginAsync(bob);
+        var doomedOwner = cluster.Nodes[2];
+        await using var doomed = new BoshTestClient(doomedOwner.BoshUrl, server.Domain) { RetriesOnUnavailable = 40 };
+        await doomed.LoginAsync(carol, wait: 2);
+        await doomed.StopPollingAsync();
+
+        await doomedOwner.KillAsync();
+        Assert.Equal("OK", await cluster.Redis.CliAsync("FLUSHALL"));
+
+        for (var i = 0; i < 20; i++)
+        {
+            await a.SendMessageAsync($"{bob}@{server.Domain}", $"after flush {i}");
+        }
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => $"after flush {i}"), await BoshSessionFlowTests.Messages(b, "after flush", 20));
+        // Right after the wipe the registry is being rebuilt, so a missing owner may still be alive:
+        // "try again" (503) for a moment, then item-not-found, as the client resends the same rid.
+        var watch = Stopwatch.StartNew();
+        var gone = XElement.Parse(await doomed.PostRawAsync(
+            $"<body rid='{doomed.NextRid()}' sid='{doomed.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", cluster.Nodes[0].BoshUrl));
+        Assert.Equal("item-not-found", (string?)gone.Attribute("condition"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"item-not-found took {watch.Elapsed}");
+        await WaitForKeyAsync(cluster.Redis, "bg:n:{node1}");
+        await WaitForKeyAsync(cluster.Redis, $"bg:s:{{{a.Sid}}}");
+        foreach (var node in cluster.Nodes.Take(2))
+        {
+            Assert.DoesNotContain("fail:", node.Log, StringComparison.Ordinal);
+            Assert.True(node.Log.Split('\n').Count(l => l.StartsWith("warn:", StringComparison.Ordinal)) < 10, "warning storm: " + node.Log);
+        }
+    }
+
+    private static async Task<System.Net.HttpStatusCode> CreateAsync(GatewayNode node, string domain)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var content = new StringContent($"<body rid='1000' to='{domain}' wait='10' hold='1' ver='1.6' xmlns='http://jabber.org/protocol/httpbind'/>");
+        content.Headers.ContentType = new("text/xml");
+        using var response = await http.PostAsync(node.BoshUrl, content);
+        return response.StatusCode;
+    }
+
+    private static async Task WaitForHealthAsync(GatewayNode node, string status)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        string health;
+        while (!(health = await node.HealthAsync()).StartsWith(status, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{node.Id} health stayed '{health.Trim()}', expected {status}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task WaitForKeyAsync(RedisServer redis, string key)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!(await redis.KeysAsync("bg:*")).Contains(key))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{key} did not come back");
+            await Task.Delay(100);
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace BoshGateway.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One gateway node as its own process (the built BoshGateway.dll beside the tests), so that a test can
+/// kill it the hard way. Its console log is kept for assertions.
+/// </summary>
+public sealed class GatewayNode : IAsyncDisposable
+{
+    public const string Secret = "integration-tests-cluster-secret-0123456789";
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private GatewayNode(string id, int port, Process process)
+    {
+        Id = id;
+        Port = port;
+        _process = process;
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    public string Id { get; }
+
+    public int Port { get; }
+
+    public Uri BaseUrl => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
+
+    public Uri BoshUrl => new(BaseUrl, "/http-bind");
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts a node in front of the XMPP server on <paramref name="backendPort"/>, with Redis at <paramref name="redis"/>.</summary>
+    public static async Task<GatewayNode> StartAsync(string id, int backendPort, string redis, params string[] settings)
+    {
+        var port = FreePort.Next();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        string[] args =
+        [
+            Path.Combine(AppContext.BaseDirectory, "BoshGateway.dll"),
+            $"--urls=http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            $"--Gateway:Backends:Default:Port={backendPort.ToString(CultureInfo.InvariantCulture)}",
+            "--Gateway:Backends:Default:Tls=None",
+            $"--Gateway:Redis={redis}",
+            $"--Gateway:Node:Id={id}",
+            $"--Gateway:Cluster:Secret={Secret}",
+            "--Gateway:Cluster:HeartbeatInterval=00:00:00.500",
+            "--Gateway:Cluster:NodeLease=00:00:03",
+            "--Logging:LogLevel:Default=Warning",
+            "--Logging:LogLevel:BoshGateway=Information",
+            "--Logging:Console:FormatterName=simple",
+            .. settings.Select(s => "--" + s),
+        ];
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["DOTNET_gcServer"] = "0";
+        var node = new GatewayNode(id, port, Process.Start(info) ?? throw new InvalidOperationException("cannot start the gateway"));
+        await node.WaitUntilServingAsync();
+        return node;
+    }
+
+    /// <summary>Waits until the node answers /health with its Redis entry written (the first heartbeat).</summary>
+    private async Task WaitUntilServingAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.False(_process.HasExited, $"node {Id} exited: {Log}");
+            try
+            {
+                var health = await http.GetStringAsync(new Uri(BaseUrl, "/health"));
+                if (health.StartsWith("ok", StringComparison.Ordinal) && Log.Contains("serves the cluster", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail($"node {Id} did not start: {Log}");
+    }
+
+    public async Task<string> HealthAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        return await http.GetStringAsync(new Uri(BaseUrl, "/health"));
+    }
+
+    /// <summary>The number after <paramref name="name"/>= in /health.</summary>
+    public async Task<long> HealthFigureAsync(string name)
+    {
+        var health = await HealthAsync();
+        var field = health.Split(' ', '\n').Single(f => f.StartsWith(name + "=", StringComparison.Ordinal));
+        return long.Parse(field[(name.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>kill -9: no goodbye to Redis, to clients or to the XMPP server.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>SIGTERM: the node ends its sessions and leaves the registry.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            try
+            {
+                await _process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                await KillAsync();
+            }
+        }
+    }
+
+    /// <remarks>The node's log is kept under .tmp/gateway-nodes/ for a failed run's post-mortem.</remarks>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+        var file = Path.Combine(RepoPaths.Scratch("gateway-nodes"), $"{Id}-{Port.ToString(CultureInfo.InvariantCulture)}.log");
+        await File.WriteAllTextAsync(file, Log);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_log)
+            {
+                _log.AppendLine(line);
+            }
+        }
+    }
+}
