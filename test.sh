@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback,
-# a real nginx in front of the gateway, and StanzaJS under Node. Installs what it needs when it can (root: apt-get; npm ci for tests/js).
+# a real nginx in front of the gateway, a real Redis under several gateway nodes, and StanzaJS under Node. Installs what it needs when it can (root: apt-get; npm ci for tests/js).
 # Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
 #   BOSHGW_REQUIRE_SERVERS=1  turns a missing server or client library into a failure (CI sets it).
 set -uo pipefail
@@ -10,6 +10,7 @@ need_apt=()
 command -v prosody >/dev/null || need_apt+=(prosody)
 command -v ejabberdctl >/dev/null || [ -x /usr/sbin/ejabberdctl ] || need_apt+=(ejabberd)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v node >/dev/null || need_apt+=(nodejs npm)
@@ -18,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         echo "== installing ${need_apt[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
         # The packages start system instances we do not use; tests start their own on free ports.
-        for svc in prosody ejabberd nginx; do service "$svc" stop >/dev/null 2>&1 || true; done
+        for svc in prosody ejabberd nginx redis-server; do service "$svc" stop >/dev/null 2>&1 || true; done
     else
         echo "== missing ${need_apt[*]}: tests that need them will be skipped (run as root to install)"
     fi

@@ -13,6 +13,7 @@ public static class XmlNames
     public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
     public const string StanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
     public const string Framing = "urn:ietf:params:xml:ns:xmpp-framing";
+    public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
     public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     public const string StreamManagement = "urn:xmpp:sm:3";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";

@@ -136,6 +136,10 @@ internal sealed partial class BoshEndpoint(
             {
                 var answer = await session.HandleAsync(body, context.RequestAborted);
                 directory.RecordAnswer(sid, body.Rid, answer.Body);
+                if (session.TryTakeBoundJid(out var jid))
+                {
+                    directory.RecordJid(sid, jid);
+                }
                 return BoshReply.With(answer);
             }
             // A forwarded request is never forwarded again: the owner's word is final.

@@ -37,6 +37,11 @@ public sealed partial class BoshSession
             if (element.IsStanza())
             {
                 _outboxStanzas.Add(element);
+                if (_boundJid is null && ResourceBinding.TryGetBoundJid(element) is { } jid)
+                {
+                    _boundJid = jid;
+                    _boundJidReported = false;
+                }
             }
             Flush();
         }

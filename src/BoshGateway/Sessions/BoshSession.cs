@@ -46,6 +46,8 @@ public sealed partial class BoshSession : IBackendEvents
     private string? _streamId;
     private string? _streamFrom;
     private string? _streamVersion;
+    private string? _boundJid;
+    private bool _boundJidReported = true;
 
     public BoshSession(BoshSessionParameters parameters, IBackendLink backend, TimeProvider time, TimeSpan reportMissingAfter, ILogger logger, Action<BoshSession, SessionEndReason> ended)
     {
@@ -62,6 +64,33 @@ public sealed partial class BoshSession : IBackendEvents
     }
 
     public string Sid => _p.Sid;
+
+    /// <summary>The full JID the server bound for this session, once it did.</summary>
+    public string? BoundJid
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _boundJid;
+            }
+        }
+    }
+
+    /// <summary>True once, right after resource binding succeeded (so the directory records the JID once).</summary>
+    public bool TryTakeBoundJid(out string jid)
+    {
+        lock (_sync)
+        {
+            jid = _boundJid ?? "";
+            if (_boundJid is null || _boundJidReported)
+            {
+                return false;
+            }
+            _boundJidReported = true;
+            return true;
+        }
+    }
 
 
     /// <summary>Number of requests currently held (for tests and metrics).</summary>

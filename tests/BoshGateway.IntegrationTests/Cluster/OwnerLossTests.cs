@@ -83,6 +83,9 @@ public class OwnerLossTests(XmppServers servers)
         await client.LoginAsync(TestUsers.Take(server));
         Assert.Contains("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
         Assert.Contains($"bg:s:{{{client.Sid}}}", await cluster.Redis.KeysAsync("bg:s:*"));
+        Assert.Equal("node1", await cluster.Redis.CliAsync("HGET", $"bg:s:{{{client.Sid}}}", "owner"));
+        Assert.Equal(client.Jid, await cluster.Redis.CliAsync("HGET", $"bg:s:{{{client.Sid}}}", "jid"));
+        Assert.InRange(long.Parse(await cluster.Redis.CliAsync("TTL", $"bg:s:{{{client.Sid}}}"), System.Globalization.CultureInfo.InvariantCulture), 60, 300);
 
         await n1.StopAsync();
 
@@ -102,15 +105,17 @@ public class OwnerLossTests(XmppServers servers)
         await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
         await client.LoginAsync(TestUsers.Take(server), wait: 2);
         var parts = client.Sid!.Split('.');
+        await client.StopPollingAsync();
+        var next = client.LastRid + 1; // the forged requests below must not take the session's rids
 
         // A sid whose owner part was changed (to point the request at a node of the attacker's choosing) fails its MAC.
         var retargeted = $"{parts[0]}.node2.{parts[2]}";
-        var answer = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{retargeted}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        var answer = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{next}' sid='{retargeted}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
 
         // A request that claims to be forwarded, without the cluster secret: HTTP 403, and not processed.
         using var http = new HttpClient();
-        using var content = new StringContent($"<body rid='{client.NextRid()}' sid='{client.Sid}' type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>");
+        using var content = new StringContent($"<body rid='{next}' sid='{client.Sid}' type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>");
         content.Headers.ContentType = new("text/xml");
         using var forged = new HttpRequestMessage(HttpMethod.Post, n1.BoshUrl) { Content = content };
         forged.Headers.TryAddWithoutValidation("X-BoshGateway-Forwarded", $"node2;{DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()};00112233445566778899aabbccddeeff");
@@ -118,7 +123,6 @@ public class OwnerLossTests(XmppServers servers)
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
 
         // The real session is untouched: its own next request still works through the other node.
-        await client.StopPollingAsync();
         var ok = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'><presence/></body>"));
         Assert.Null(ok.Attribute("type"));
     }

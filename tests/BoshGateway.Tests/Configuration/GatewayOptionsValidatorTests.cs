@@ -37,4 +37,29 @@ public class GatewayOptionsValidatorTests
         });
         Assert.Contains("Gateway:Bosh:MaxHold", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Redis_WithoutASecretOrWithABadNodeId_IsRefused()
+    {
+        var options = new GatewayOptions { Redis = "127.0.0.1:6379" };
+        options.Node.Id = "node.1";
+        options.Cluster.Secret = "short";
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains("Gateway:Cluster:Secret", result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Node:Id", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Redis_WithSecretAndNodeId_IsValid()
+    {
+        var options = new GatewayOptions { Redis = "127.0.0.1:6379" };
+        options.Node.Id = "node-1";
+        options.Node.InternalUrl = "http://10.0.0.5:8080";
+        options.Cluster.Secret = new string('s', 32);
+
+        Assert.True(new GatewayOptionsValidator().Validate(null, options).Succeeded);
+    }
 }

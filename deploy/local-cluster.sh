@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Several gateway nodes serving as one, on this machine, all on loopback: Redis, NODES gateway
+# processes, nginx in front balancing round-robin (no stickiness) over them with the shipped
+# nginx/boshgateway.conf, and a local Prosody with demo accounts behind. Ctrl-C stops everything.
+#   deploy/local-cluster.sh [NODES]          (default 3)
+#   FRONT_PORT (5380: nginx, plain HTTP)  NODE_BASE_PORT (5381: node i listens on base+i-1)
+#   REDIS_PORT (6390)  PROSODY_C2S_PORT (25222)  PROSODY_HTTP_PORT (25280)  CLUSTER_SECRET (random)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+nodes=${1:-3}
+front=${FRONT_PORT:-5380}
+base=${NODE_BASE_PORT:-5381}
+redis_port=${REDIS_PORT:-6390}
+c2s=${PROSODY_C2S_PORT:-25222}
+http=${PROSODY_HTTP_PORT:-25280}
+secret=${CLUSTER_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+work=$(mkdir -p .tmp/local-cluster && cd .tmp/local-cluster && pwd)
+
+missing=()
+command -v prosody >/dev/null || missing+=(prosody)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" != 0 ]; then echo "missing: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2; exit 1; fi
+    echo "== installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" openssl >/dev/null
+    for svc in prosody nginx redis-server; do service "$svc" stop >/dev/null 2>&1 || true; done
+fi
+export PATH=$PATH:/usr/sbin
+
+pids=()
+cleanup() {
+    trap - EXIT INT TERM
+    echo "== stopping"
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    [ -f "$work/nginx.pid" ] && nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true
+    tests/servers/prosody.sh stop "$work/prosody" || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "== building the gateway"
+dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
+dll=src/BoshGateway/bin/Release/net10.0/BoshGateway.dll
+
+echo "== Prosody on 127.0.0.1:$c2s (alice, bob, carol; password: secret)"
+tests/servers/prosody.sh start "$work/prosody" "$c2s" "$http" alice bob carol
+
+echo "== Redis on 127.0.0.1:$redis_port (no persistence)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+pids+=($!)
+
+upstreams=""
+for i in $(seq 1 "$nodes"); do
+    port=$((base + i - 1))
+    echo "== gateway node$i on 127.0.0.1:$port"
+    dotnet "$dll" --urls "http://127.0.0.1:$port" \
+        --Gateway:Node:Id="node$i" \
+        --Gateway:Redis="127.0.0.1:$redis_port" \
+        --Gateway:Cluster:Secret="$secret" \
+        --Gateway:Backends:Default:Host=127.0.0.1 \
+        --Gateway:Backends:Default:Port="$c2s" \
+        --Gateway:Backends:Default:Tls=None >"$work/node$i.log" 2>&1 &
+    pids+=($!)
+    upstreams+="server 127.0.0.1:$port;\n    "
+done
+
+# The shipped site, with the node list and a plain-HTTP loopback listener instead of TLS.
+sed -e "s|server 127.0.0.1:5380;|$upstreams|" \
+    -e "s|listen 443 ssl;|listen 127.0.0.1:$front;|" \
+    -e "/ssl_certificate/d" nginx/boshgateway.conf >"$work/boshgateway.conf"
+user=""; [ "$(id -u)" = 0 ] && user="user root;"
+cat >"$work/nginx.conf" <<NGINX
+$user
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $work/client_body;
+    proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi;
+    uwsgi_temp_path $work/uwsgi;
+    scgi_temp_path $work/scgi;
+    include $work/boshgateway.conf;
+}
+NGINX
+nginx -t -q -c "$work/nginx.conf"
+nginx -c "$work/nginx.conf"
+
+for i in $(seq 1 "$nodes"); do
+    port=$((base + i - 1))
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" | grep -q '^ok' && break; sleep 0.2; done
+    curl -sf "http://127.0.0.1:$port/health" | grep -q '^ok' || { echo "node$i did not start; see $work/node$i.log" >&2; exit 1; }
+done
+
+cat <<INFO
+
+  BOSH URL:       http://127.0.0.1:$front/http-bind        (round-robin over $nodes nodes)
+  WebSocket URL:  ws://127.0.0.1:$front/xmpp-websocket
+  XMPP domain:    localhost     accounts: alice, bob, carol (password: secret)
+  Node health:    curl http://127.0.0.1:$base/health      (forwarded= counts requests passed to owners)
+  Logs:           $work/
+
+ready
+INFO
+wait "${pids[@]}"
