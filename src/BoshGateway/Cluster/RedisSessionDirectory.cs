@@ -92,8 +92,14 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
         }
     }
 
+    // The best-effort writes below are skipped while Redis is down rather than queued in the
+    // multiplexer's backlog: the owner does not need them, and the keys expire by themselves.
     public void RecordAnswer(string sid, long rid, ReadOnlyMemory<byte> answer)
     {
+        if (!_redis.IsConnected)
+        {
+            return;
+        }
         RedisValue kept = answer.Length <= _cluster.MaxReplayBytes ? answer : RedisValue.EmptyString;
         _redis.Database.ScriptEvaluate(RecordAnswerScript, [RedisConnection.SessionKey(sid)],
             [rid, kept, (long)_ttl.TotalMilliseconds], CommandFlags.FireAndForget);
@@ -105,12 +111,20 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
         {
             _local[sid] = record with { Jid = jid };
         }
+        if (!_redis.IsConnected)
+        {
+            return;
+        }
         _redis.Database.ScriptEvaluate(RecordFieldScript, [RedisConnection.SessionKey(sid)], ["jid", jid], CommandFlags.FireAndForget);
     }
 
     public void Remove(string sid)
     {
         _local.TryRemove(sid, out _);
+        if (!_redis.IsConnected)
+        {
+            return;
+        }
         _redis.Database.KeyDelete(RedisConnection.SessionKey(sid), CommandFlags.FireAndForget);
     }
 

@@ -37,4 +37,35 @@ public class RoundRobinTests(XmppServers servers)
         Assert.True(forwarded > count, $"only {forwarded} of more than {2 * count} requests were forwarded: the balancer did not spread them");
         Assert.All(cluster.Nodes, n => Assert.DoesNotContain("fail:", n.Log, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task WebSocketsAndBosh_ThroughTheBalancer_ReachEachOther()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 3, withNginx: true, name: "cluster-ws");
+        var nginx = cluster.Nginx!;
+        var (ws1User, ws2User, boshUser) = (TestUsers.Take(server), TestUsers.Take(server), TestUsers.Take(server));
+        await using var ws1 = new WebSocketTestClient(trustedCertificate: nginx.Certificate);
+        await using var ws2 = new WebSocketTestClient(trustedCertificate: nginx.Certificate);
+        await using var bosh = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, nginx.TrustingHandler());
+        await ws1.LoginAsync(nginx.WebSocketUrl, server.Domain, ws1User);
+        await ws2.LoginAsync(nginx.WebSocketUrl, server.Domain, ws2User);
+        await bosh.LoginAsync(boshUser);
+
+        await ws1.SendMessageAsync($"{ws2User}@{server.Domain}", "ws to ws");
+        await ws1.SendMessageAsync($"{boshUser}@{server.Domain}", "ws to bosh");
+        await bosh.SendMessageAsync($"{ws1User}@{server.Domain}", "bosh to ws");
+
+        Assert.Equal(["ws to ws"], await ws2.MessagesAsync("ws to", 1));
+        Assert.Equal(["bosh to ws"], await ws1.MessagesAsync("bosh to", 1));
+        await bosh.WaitForAsync(e => e.Element(BoshTestClient.Client + "body")?.Value == "ws to bosh");
+        // Each WebSocket stays on the node that accepted it; round-robin spread them over the nodes.
+        var sockets = new List<long>();
+        foreach (var node in cluster.Nodes)
+        {
+            sockets.Add(await node.HealthFigureAsync("websocket"));
+        }
+        Assert.Equal(2, sockets.Sum());
+        Assert.True(sockets.Max() == 1, "both WebSockets went to one node: " + string.Join(",", sockets));
+    }
 }

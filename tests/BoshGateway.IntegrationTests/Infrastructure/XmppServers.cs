@@ -6,7 +6,7 @@ namespace BoshGateway.IntegrationTests.Infrastructure;
 /// </summary>
 public sealed class XmppServers : IAsyncLifetime
 {
-    public const int UserCount = 40;
+    public const int UserCount = 100;
 
     public XmppServer Prosody { get; private set; } = null!;
 
