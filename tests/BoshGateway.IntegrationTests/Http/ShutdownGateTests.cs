@@ -7,21 +7,35 @@ using Microsoft.Extensions.Hosting;
 namespace BoshGateway.IntegrationTests.Http;
 
 /// <summary>
-/// A stopping gateway opens nothing new: clients that reconnect at once (Converse.js) get HTTP 503 and
-/// try again later, instead of a session, or a resumed XEP-0198 session, that is dropped a moment after.
+/// A stopping gateway opens nothing new, and tells BOSH clients that were between two requests:
+/// clients that reconnect at once (Converse.js) must not get a session, or a resumed XEP-0198 one,
+/// that is dropped a moment later.
 /// </summary>
-public class ShutdownGateTests
+public class ShutdownGateTests(XmppServers servers)
 {
     [Fact]
-    public async Task Stopping_RefusesNewSessionsWith503()
+    public async Task Stopping_EndedSessionsAnswerTheirNextRequest_NewOnesAreRefused()
     {
-        await using var gateway = await GatewayHost.StartAsync(FreePort.Next());
-        using var http = new HttpClient();
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var client = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        await client.CreateAsync();
+        Assert.NotNull(client.Sid);
+
+        // Stopping begins while this client has no request held.
         gateway.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
-        using var bosh = await http.PostAsync(gateway.BoshUrl, new StringContent("<body rid='1' to='localhost' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>"));
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, bosh.StatusCode);
-        Assert.Equal("2", bosh.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var next = await client.SendAsync("");
+        Assert.Equal("terminate", (string?)next.Attribute("type"));
+        Assert.Equal("system-shutdown", (string?)next.Attribute("condition"));
+
+        await using var late = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        var refused = await late.CreateAsync();
+        Assert.Equal("terminate", (string?)refused.Attribute("type"));
+        Assert.Equal("system-shutdown", (string?)refused.Attribute("condition"));
+        Assert.Null(late.Sid);
+        Assert.Equal(0, gateway.Sessions.Count);
 
         using var ws = new ClientWebSocket();
         ws.Options.AddSubProtocol("xmpp");
@@ -30,6 +44,7 @@ public class ShutdownGateTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ws.HttpStatusCode);
 
         // Everything else still answers while the last requests finish.
+        using var http = new HttpClient();
         Assert.Equal("ok\n", await http.GetStringAsync(new Uri(gateway.BaseUrl, "/alive")));
     }
 }
