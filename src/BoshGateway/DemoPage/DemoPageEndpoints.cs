@@ -12,7 +12,7 @@ namespace BoshGateway.DemoPage;
 /// gateway's own endpoints (same origin, so no CORS or allowed origins are needed), and
 /// <c>/demo/converse/...</c> serves Converse.js's files from <c>Gateway:DemoPage:AssetsPath</c>.
 /// Nothing is loaded from elsewhere. <c>/?transport=bosh</c> or <c>/?transport=websocket</c> picks one
-/// transport; by default Converse.js uses WebSocket and falls back to BOSH.
+/// transport; by default Converse.js is given both and takes WebSocket.
 /// </summary>
 internal static partial class DemoPageEndpoints
 {
