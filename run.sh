@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The gateway's main job on one machine: a local Prosody on loopback with demo accounts, and the
-# gateway in front of it with the in-memory session directory. Ctrl-C stops both.
+# gateway in front of it with the in-memory session directory and the Converse.js demo chat page at /.
+# Ctrl-C stops both.
 #   GATEWAY_PORT (default 5380)  PROSODY_C2S_PORT (default 25222)  PROSODY_HTTP_PORT (default 25280)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +15,17 @@ if ! command -v prosody >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody openssl >/dev/null
     service prosody stop >/dev/null 2>&1 || true
 fi
+if ! command -v npm >/dev/null; then
+    if [ "$(id -u)" != 0 ]; then echo "npm is not installed (it fetches the demo page's Converse.js): sudo apt-get install nodejs npm" >&2; exit 1; fi
+    echo "== installing nodejs npm"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+# Converse.js for the demo page, pinned by its package-lock.json; the build copies it beside the binary.
+demo_page=src/BoshGateway/DemoPage
+if [ ! -f "$demo_page/node_modules/.package-lock.json" ] || [ "$demo_page/package-lock.json" -nt "$demo_page/node_modules/.package-lock.json" ]; then
+    echo "== npm ci ($demo_page: Converse.js for the demo page)"
+    npm ci --prefix "$demo_page" --no-audit --no-fund --loglevel=error >/dev/null
+fi
 
 demo=.tmp/demo
 echo "== starting Prosody on 127.0.0.1:$c2s_port (data in $demo)"
@@ -22,6 +34,7 @@ trap 'tests/servers/prosody.sh stop "$demo"' EXIT
 
 cat <<INFO
 
+  Demo chat page: http://127.0.0.1:$gateway_port/   (log in as alice; as bob in a private window, and chat)
   BOSH URL:       http://127.0.0.1:$gateway_port/http-bind
   WebSocket URL:  ws://127.0.0.1:$gateway_port/xmpp-websocket
   XMPP domain:    localhost
@@ -36,7 +49,9 @@ dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll \
     --urls "http://127.0.0.1:$gateway_port" \
     --Gateway:Backends:Default:Host=127.0.0.1 \
     --Gateway:Backends:Default:Port="$c2s_port" \
-    --Gateway:Backends:Default:Tls=None &
+    --Gateway:Backends:Default:Tls=None \
+    --Gateway:DemoPage:Enabled=true --Gateway:DemoPage:Domain=localhost \
+    "--Gateway:DemoPage:Notice=Demo accounts: alice, bob, carol (password: secret). Log in as a second one in a private window to chat." &
 gateway=$!
 # Ctrl-C or kill: stop the gateway (it ends its sessions with system-shutdown), then Prosody.
 trap 'kill -TERM $gateway 2>/dev/null; wait $gateway 2>/dev/null; tests/servers/prosody.sh stop "$demo"' EXIT

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback,
-# a real nginx in front of the gateway, a real Redis under several gateway nodes, and StanzaJS under Node. Installs what it needs when it can (root: apt-get; npm ci for tests/js).
+# a real nginx in front of the gateway, a real Redis under several gateway nodes, StanzaJS under Node, and web
+# chat clients (Converse.js, Strophe.js, StanzaJS, xmpp.js) in Debian's headless Chromium. Installs what it needs
+# when it can (root: apt-get; npm ci for the JavaScript).
 # Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
 #   BOSHGW_REQUIRE_SERVERS=1  turns a missing server or client library into a failure (CI sets it).
 set -uo pipefail
@@ -14,6 +16,7 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need_apt[*]}"
@@ -27,7 +30,12 @@ fi
 if command -v npm >/dev/null; then
     echo "== npm ci (tests/js)"
     npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: JavaScript client tests will not run"
+    echo "== npm ci (tests/browser, src/BoshGateway/DemoPage)"
+    npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: browser tests will not run"
+    npm ci --prefix src/BoshGateway/DemoPage --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: the demo page has no Converse.js"
 fi
+# Screenshots of the browser scenarios (Chromium through the gateway) go here; not committed.
+export BOSHGW_SCREENSHOTS="$PWD/.tmp/browser-screenshots/$(date +%Y%m%d-%H%M%S)"
 
 log=$(mktemp)
 echo "== dotnet test"
@@ -44,5 +52,6 @@ if [ -z "$total" ]; then
     exit 1
 fi
 [ "$status" -ne 0 ] && [ "${failed:-0}" = 0 ] && failed=1
+[ -d "$BOSHGW_SCREENSHOTS" ] && echo "Browser screenshots: $BOSHGW_SCREENSHOTS"
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "$status" -eq 0 ] && [ "${failed:-0}" = 0 ]

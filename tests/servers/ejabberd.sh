@@ -57,7 +57,9 @@ api_permissions:
       - register
       - push_alltoall
 auth_method: internal
-auth_password_format: plain
+# Hashed (SCRAM) storage: a client that logs in again with cached SCRAM keys (Converse.js after a
+# page reload) needs the same salt every time; with plain storage ejabberd makes a new one per login.
+auth_password_format: scram
 acl:
   local:
     user_regexp: ""

@@ -28,11 +28,26 @@ if [ ! -f "$dir/certs/$domain.crt" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$domain" \
         -keyout "$dir/certs/$domain.key" -out "$dir/certs/$domain.crt" >/dev/null 2>&1
 fi
+# Accounts are stored hashed (SCRAM-SHA-1 keys, as Prosody's default internal_hashed does), so a
+# client that logs in again with cached SCRAM keys (Converse.js after a page reload) finds the same
+# salt every time. A fixed salt per password keeps this to a few openssl calls per run.
+hex_bytes() { printf "$(sed 's/../\\x&/g' <<<"$1")"; }
+scram_keys() { # password -> "stored_key server_key" (hex), salt $scram_salt, 4096 iterations
+    local salted client
+    salted=$(openssl kdf -keylen 20 -kdfopt digest:SHA1 -kdfopt "pass:$1" -kdfopt "salt:$scram_salt" -kdfopt iter:4096 PBKDF2 | tr -d ':' | tr 'A-F' 'a-f')
+    client=$(printf 'Client Key' | openssl dgst -sha1 -mac HMAC -macopt "hexkey:$salted" -r | cut -d' ' -f1)
+    echo "$(hex_bytes "$client" | openssl dgst -sha1 -r | cut -d' ' -f1) $(printf 'Server Key' | openssl dgst -sha1 -mac HMAC -macopt "hexkey:$salted" -r | cut -d' ' -f1)"
+}
+scram_salt=boshgateway-test-salt
+declare -A keys=()
 users=()
 for spec in "$@"; do
     user=${spec%%:*}; pass=secret; [ "$spec" != "$user" ] && pass=${spec#*:}
     users+=("$user")
-    printf 'return {\n\t["password"] = "%s";\n};\n' "$pass" > "$dir/data/$domain/accounts/$user.dat"
+    [ -n "${keys[$pass]:-}" ] || keys[$pass]=$(scram_keys "$pass")
+    read -r stored server <<<"${keys[$pass]}"
+    printf 'return {\n\t["iteration_count"] = 4096;\n\t["salt"] = "%s";\n\t["stored_key"] = "%s";\n\t["server_key"] = "%s";\n};\n' \
+        "$scram_salt" "$stored" "$server" > "$dir/data/$domain/accounts/$user.dat"
 done
 # Everyone has everyone else as a contact (Converse.js shows messages from contacts only).
 for user in "${users[@]}"; do
@@ -59,7 +74,7 @@ http_interfaces = { "127.0.0.1" }
 https_ports = { }
 c2s_require_encryption = false
 allow_unencrypted_plain_auth = true
-authentication = "internal_plain"
+authentication = "internal_hashed"
 storage = "internal"
 certificates = "$dir/certs"
 consider_bosh_secure = true

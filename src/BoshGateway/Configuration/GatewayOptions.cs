@@ -39,4 +39,7 @@ public sealed class GatewayOptions
 
     /// <summary>Serve a small page at <c>GET /</c> that explains the endpoints. Default true.</summary>
     public bool ServeIndexPage { get; set; } = true;
+
+    /// <summary>The Converse.js demo chat page at <c>/</c>; when enabled it takes the index page's place.</summary>
+    public DemoPageOptions DemoPage { get; set; } = new();
 }

@@ -16,6 +16,7 @@ public static class GatewayApplication
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.UseMiddleware<BoshGateway.Http.ShutdownGate>();
         app.UseWebSockets();
         app.MapBoshGateway();
         return app;

@@ -1,5 +1,6 @@
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
+using BoshGateway.DemoPage;
 using BoshGateway.Discovery;
 using BoshGateway.WebSockets;
 using BoshGateway.Http;
@@ -20,7 +21,11 @@ public static class GatewayEndpointRouteBuilderExtensions
         endpoints.MapHostMeta();
         endpoints.MapGet("/health", HealthReport.Write);
         endpoints.MapGet("/alive", () => Results.Text("ok\n"));
-        if (options.ServeIndexPage)
+        if (options.DemoPage.Enabled)
+        {
+            endpoints.MapDemoPage(options);
+        }
+        else if (options.ServeIndexPage)
         {
             endpoints.MapGet("/", context => InfoPage.WriteAsync(context, "BoshGateway",
                 $"XMPP web connection manager. BOSH: <code>{options.Bosh.Path}</code>, WebSocket: <code>{options.WebSocket.Path}</code>, discovery: <code>/.well-known/host-meta</code>."));

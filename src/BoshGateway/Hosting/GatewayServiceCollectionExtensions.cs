@@ -34,6 +34,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<WebSocketSessionTable>();
         services.AddSingleton<XmppWebSocketEndpoint>();
         services.AddHostedService<SessionSweeper>();
+        services.AddHostedService<ShutdownDrain>();
         return services;
     }
 

@@ -26,6 +26,8 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public SessionTable Sessions => _app.Services.GetRequiredService<SessionTable>();
 
+    public IServiceProvider Services => _app.Services;
+
     public static async Task<GatewayHost> StartAsync(int backendPort, params string[] settings)
     {
         var args = new List<string>

@@ -2,7 +2,7 @@ namespace BoshGateway.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// One Prosody and one ejabberd for the whole test run (an assembly fixture), each with the test
-/// accounts <c>user01..user40</c> (password <c>secret</c>) who all have each other as contacts.
+/// accounts <c>user01..user100</c> (password <c>secret</c>) who all have each other as contacts.
 /// </summary>
 public sealed class XmppServers : IAsyncLifetime
 {

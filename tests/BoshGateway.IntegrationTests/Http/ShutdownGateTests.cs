@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.WebSockets;
+using BoshGateway.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace BoshGateway.IntegrationTests.Http;
+
+/// <summary>
+/// A stopping gateway opens nothing new, and tells BOSH clients that were between two requests:
+/// clients that reconnect at once (Converse.js) must not get a session, or a resumed XEP-0198 one,
+/// that is dropped a moment later.
+/// </summary>
+public class ShutdownGateTests(XmppServers servers)
+{
+    [Fact]
+    public async Task Stopping_EndedSessionsAnswerTheirNextRequest_NewOnesAreRefused()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var client = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        await client.CreateAsync();
+        Assert.NotNull(client.Sid);
+
+        // Stopping begins while this client has no request held.
+        gateway.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        var next = await client.SendAsync("");
+        Assert.Equal("terminate", (string?)next.Attribute("type"));
+        Assert.Equal("system-shutdown", (string?)next.Attribute("condition"));
+
+        await using var late = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        var refused = await late.CreateAsync();
+        Assert.Equal("terminate", (string?)refused.Attribute("type"));
+        Assert.Equal("system-shutdown", (string?)refused.Attribute("condition"));
+        Assert.Null(late.Sid);
+        Assert.Equal(0, gateway.Sessions.Count);
+
+        using var ws = new ClientWebSocket();
+        ws.Options.AddSubProtocol("xmpp");
+        ws.Options.CollectHttpResponseDetails = true;
+        await Assert.ThrowsAnyAsync<WebSocketException>(() => ws.ConnectAsync(gateway.WebSocketUrl, CancellationToken.None));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ws.HttpStatusCode);
+
+        // Everything else still answers while the last requests finish.
+        using var http = new HttpClient();
+        Assert.Equal("ok\n", await http.GetStringAsync(new Uri(gateway.BaseUrl, "/alive")));
+    }
+}
