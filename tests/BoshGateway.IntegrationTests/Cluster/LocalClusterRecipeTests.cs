@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 using System.Text;
 using BoshGateway.IntegrationTests.Bosh;
 using BoshGateway.IntegrationTests.Infrastructure;
@@ -67,23 +66,9 @@ public class LocalClusterRecipeTests
         }
         foreach (var port in new[] { front, redis, c2s, nodePorts[0], nodePorts[1] })
         {
-            Assert.False(IsListening(port), $"port {port} still open after the recipe stopped: {output}");
+            Assert.False(FreePort.IsListening(port), $"port {port} still open after the recipe stopped: {output}");
         }
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static bool IsListening(int port)
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect("127.0.0.1", port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

@@ -35,4 +35,19 @@ internal static class FreePort
             }
         }
     }
+
+    /// <summary>True when something accepts connections on the loopback port.</summary>
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            client.Connect(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
 
 namespace BoshGateway.IntegrationTests.Infrastructure;
 
@@ -79,19 +78,4 @@ public sealed class RedisServer : IAsyncDisposable
         (await CliAsync("--raw", "KEYS", pattern)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     public async ValueTask DisposeAsync() => await StopAsync();
-
-    /// <summary>True when something accepts connections on the port.</summary>
-    public bool IsListening()
-    {
-        try
-        {
-            using var client = new TcpClient();
-            client.Connect("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }
