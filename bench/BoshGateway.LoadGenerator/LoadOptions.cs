@@ -1,0 +1,67 @@
+using System.Globalization;
+
+namespace BoshGateway.LoadGenerator;
+
+/// <summary>Command line: <c>--name value</c> pairs; <c>--pid name=pid</c> may repeat.</summary>
+internal sealed class LoadOptions
+{
+    public string Label { get; private set; } = "gateway";
+
+    public string Transport { get; private set; } = "websocket";
+
+    public Uri Url { get; private set; } = new("ws://127.0.0.1:5380/xmpp-websocket");
+
+    public string Domain { get; private set; } = "localhost";
+
+    public string UserPrefix { get; private set; } = "load";
+
+    public int Users { get; private set; } = 100;
+
+    public string Password { get; private set; } = "secret";
+
+    public string Scenario { get; private set; } = "chat";
+
+    public int Concurrency { get; private set; } = 50;
+
+    public double Rate { get; private set; } = 100;
+
+    public TimeSpan Duration { get; private set; } = TimeSpan.FromSeconds(20);
+
+    public int Wait { get; private set; } = 30;
+
+    public string? Json { get; private set; }
+
+    public List<ProcessMeter> Processes { get; } = [];
+
+    public static LoadOptions Parse(string[] args)
+    {
+        var o = new LoadOptions();
+        for (var i = 0; i + 1 < args.Length; i += 2)
+        {
+            var value = args[i + 1];
+            switch (args[i])
+            {
+                case "--label": o.Label = value; break;
+                case "--transport": o.Transport = value; break;
+                case "--url": o.Url = new Uri(value); break;
+                case "--domain": o.Domain = value; break;
+                case "--user-prefix": o.UserPrefix = value; break;
+                case "--users": o.Users = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--password": o.Password = value; break;
+                case "--scenario": o.Scenario = value; break;
+                case "--concurrency": o.Concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--rate": o.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
+                case "--wait": o.Wait = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--json": o.Json = value; break;
+                case "--pid": o.Processes.Add(ProcessMeter.Parse(value)); break;
+                default: throw new ArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (o.Transport is not ("bosh" or "websocket") || o.Scenario is not ("idle" or "chat") || o.Users < 2 || o.Users % 2 != 0)
+        {
+            throw new ArgumentException("--transport bosh|websocket, --scenario idle|chat, --users an even number ≥ 2");
+        }
+        return o;
+    }
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using System.Text;
+
+namespace BoshGateway.LoadGenerator;
+
+/// <summary>The few stanzas a load user sends, and the string checks that read the server's answers (no DOM: the generator must stay cheaper than what it measures).</summary>
+internal static class Stanzas
+{
+    public static string Plain(string user, string password) =>
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}")) + "</auth>";
+
+    public const string Bind = "<iq type='set' id='bind1' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>load</resource></bind></iq>";
+
+    public const string Presence = "<presence xmlns='jabber:client'/>";
+
+    public static string Message(string to, string body) =>
+        $"<message xmlns='jabber:client' to='{to}' type='chat'><body>{WebUtility.HtmlEncode(body)}</body></message>";
+
+    public static bool IsSaslSuccess(string xml) => xml.Contains("<success", StringComparison.Ordinal);
+
+    public static bool IsSaslFailure(string xml) => xml.Contains("<failure", StringComparison.Ordinal);
+
+    public static bool HasBindFeature(string xml) => xml.Contains("urn:ietf:params:xml:ns:xmpp-bind", StringComparison.Ordinal) && xml.Contains("features", StringComparison.Ordinal);
+
+    /// <summary>The bound JID from the bind result, or null.</summary>
+    public static string? BoundJid(string xml)
+    {
+        var start = xml.IndexOf("<jid>", StringComparison.Ordinal);
+        var end = xml.IndexOf("</jid>", StringComparison.Ordinal);
+        return start >= 0 && end > start ? xml[(start + 5)..end] : null;
+    }
+
+    /// <summary>Every chat message body in <paramref name="xml"/> (one WebSocket message, or a BOSH body with several).</summary>
+    public static IEnumerable<string> MessageBodies(string xml)
+    {
+        var at = 0;
+        while ((at = xml.IndexOf("<message", at, StringComparison.Ordinal)) >= 0)
+        {
+            var open = xml.IndexOf("<body>", at, StringComparison.Ordinal);
+            var close = open < 0 ? -1 : xml.IndexOf("</body>", open, StringComparison.Ordinal);
+            if (close < 0)
+            {
+                yield break;
+            }
+            yield return WebUtility.HtmlDecode(xml[(open + 6)..close]);
+            at = close;
+        }
+    }
+}

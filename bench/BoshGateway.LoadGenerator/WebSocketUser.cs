@@ -1,0 +1,106 @@
+using System.Net.WebSockets;
+using System.Text;
+
+namespace BoshGateway.LoadGenerator;
+
+/// <summary>A user over RFC 7395: one ClientWebSocket with the <c>xmpp</c> subprotocol, one receive loop.</summary>
+internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
+{
+    private readonly ClientWebSocket _socket = new();
+    private readonly Inbox _inbox = new();
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private Task _receiving = Task.CompletedTask;
+
+    public string Jid { get; private set; } = "";
+
+    public Action<string>? OnMessage
+    {
+        get => _inbox.OnMessage;
+        set => _inbox.OnMessage = value;
+    }
+
+    public async Task LoginAsync(string user, string password, CancellationToken cancellationToken)
+    {
+        _socket.Options.AddSubProtocol("xmpp");
+        _socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        await _socket.ConnectAsync(url, cancellationToken);
+        _receiving = ReceiveLoopAsync();
+        var open = $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
+        await SendAsync(open, cancellationToken);
+        await _inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal), "SASL mechanisms", cancellationToken);
+        await SendAsync(Stanzas.Plain(user, password), cancellationToken);
+        var outcome = await _inbox.WaitForAsync(x => Stanzas.IsSaslSuccess(x) || Stanzas.IsSaslFailure(x), "SASL outcome", cancellationToken);
+        if (!Stanzas.IsSaslSuccess(outcome))
+        {
+            throw new InvalidOperationException($"{user}: SASL failed: {outcome}");
+        }
+        await SendAsync(open, cancellationToken);
+        await _inbox.WaitForAsync(Stanzas.HasBindFeature, "bind feature", cancellationToken);
+        await SendAsync(Stanzas.Bind, cancellationToken);
+        Jid = Stanzas.BoundJid(await _inbox.WaitForAsync(x => Stanzas.BoundJid(x) is not null, "bind result", cancellationToken))!;
+        _inbox.StopKeeping();
+        await SendAsync(Stanzas.Presence, cancellationToken);
+    }
+
+    public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), cancellationToken);
+
+    private async Task SendAsync(string xml, CancellationToken cancellationToken)
+    {
+        await _sending.WaitAsync(cancellationToken);
+        try
+        {
+            await _socket.SendAsync(Encoding.UTF8.GetBytes(xml), WebSocketMessageType.Text, true, cancellationToken);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var count = 0;
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await _socket.ReceiveAsync(buffer.AsMemory(count), CancellationToken.None);
+                    count += result.Count;
+                }
+                while (!result.EndOfMessage && count < buffer.Length);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                _inbox.Add(Encoding.UTF8.GetString(buffer, 0, count));
+            }
+        }
+        catch (WebSocketException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_socket.State == WebSocketState.Open)
+            {
+                await SendAsync("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>", CancellationToken.None);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, cts.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        {
+        }
+        await _receiving;
+        _socket.Dispose();
+        _inbox.Dispose();
+        _sending.Dispose();
+    }
+}
