@@ -19,9 +19,9 @@ dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
 dotnet build bench/BoshGateway.LoadGenerator -c Release -v quiet -nologo >/dev/null
 gen=bench/BoshGateway.LoadGenerator/bin/Release/net10.0/BoshGateway.LoadGenerator.dll
 
-echo "== Prosody with $users accounts (load1..load$users)"
+echo "== Prosody with $users accounts (load1..load$users; each has only its chat partner as a contact)"
 accounts=(); for i in $(seq 1 "$users"); do accounts+=("load$i"); done
-tests/servers/prosody.sh start "$out/prosody" "$c2s" "$http" "${accounts[@]}" >/dev/null
+PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$out/prosody" "$c2s" "$http" "${accounts[@]}" >/dev/null
 prosody_pid=$(cat "$out/prosody/server.pid")
 dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
     --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \

@@ -49,12 +49,16 @@ for spec in "$@"; do
     printf 'return {\n\t["iteration_count"] = 4096;\n\t["salt"] = "%s";\n\t["stored_key"] = "%s";\n\t["server_key"] = "%s";\n};\n' \
         "$scram_salt" "$stored" "$server" > "$dir/data/$domain/accounts/$user.dat"
 done
-# Everyone has everyone else as a contact (Converse.js shows messages from contacts only).
-for user in "${users[@]}"; do
+# Everyone has everyone else as a contact (Converse.js shows messages from contacts only), or, with
+# PROSODY_ROSTER=pairs (load tests: no full-mesh presence storm), only the partner: 1st↔2nd, 3rd↔4th, ...
+for i in "${!users[@]}"; do
+    user=${users[$i]}
     {
         printf 'return {\n\t[false] = { ["version"] = 1; };\n'
-        for other in "${users[@]}"; do
+        for j in "${!users[@]}"; do
+            other=${users[$j]}
             [ "$other" = "$user" ] && continue
+            [ "${PROSODY_ROSTER:-all}" = pairs ] && [ "$j" != "$((i ^ 1))" ] && continue
             printf '\t["%s@%s"] = { ["subscription"] = "both"; ["groups"] = {}; ["name"] = "%s"; };\n' "$other" "$domain" "$other"
         done
         printf '};\n'
