@@ -93,7 +93,9 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
     }
 
     // The best-effort writes below are skipped while Redis is down rather than queued in the
-    // multiplexer's backlog: the owner does not need them, and the keys expire by themselves.
+    // multiplexer's backlog: the owner does not need them, and the keys expire by themselves. They
+    // use the async API, discarded: a sync call can wait for the connection, and Remove runs
+    // while a session's lock is held.
     public void RecordAnswer(string sid, long rid, ReadOnlyMemory<byte> answer)
     {
         if (!_redis.IsConnected)
@@ -101,7 +103,7 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
             return;
         }
         RedisValue kept = answer.Length <= _cluster.MaxReplayBytes ? answer : RedisValue.EmptyString;
-        _redis.Database.ScriptEvaluate(RecordAnswerScript, [RedisConnection.SessionKey(sid)],
+        _ = _redis.Database.ScriptEvaluateAsync(RecordAnswerScript, [RedisConnection.SessionKey(sid)],
             [rid, kept, (long)_ttl.TotalMilliseconds], CommandFlags.FireAndForget);
     }
 
@@ -115,7 +117,7 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
         {
             return;
         }
-        _redis.Database.ScriptEvaluate(RecordFieldScript, [RedisConnection.SessionKey(sid)], ["jid", jid], CommandFlags.FireAndForget);
+        _ = _redis.Database.ScriptEvaluateAsync(RecordFieldScript, [RedisConnection.SessionKey(sid)], ["jid", jid], CommandFlags.FireAndForget);
     }
 
     public void Remove(string sid)
@@ -125,7 +127,7 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
         {
             return;
         }
-        _redis.Database.KeyDelete(RedisConnection.SessionKey(sid), CommandFlags.FireAndForget);
+        _ = _redis.Database.KeyDeleteAsync(RedisConnection.SessionKey(sid), CommandFlags.FireAndForget);
     }
 
     /// <summary>Writes this node's live sessions again (after Redis lost its data: a restart without persistence, FLUSHALL, a failover).</summary>

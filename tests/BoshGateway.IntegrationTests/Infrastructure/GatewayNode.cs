@@ -68,6 +68,7 @@ public sealed class GatewayNode : IAsyncDisposable
             "--Gateway:Cluster:NodeLease=00:00:03",
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:BoshGateway=Information",
+            "--Logging:LogLevel:BoshGateway.Cluster=Debug",
             "--Logging:Console:FormatterName=simple",
             .. settings.Select(s => "--" + s),
         ];
