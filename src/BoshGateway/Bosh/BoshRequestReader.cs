@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.IO.Pipelines;
+using Microsoft.Net.Http.Headers;
 
 namespace BoshGateway.Bosh;
 
@@ -20,6 +21,14 @@ internal static class BoshRequestReader
             return await ReadLimitedAsync(PipeReader.Create(gzip), limit, cancellationToken);
         }
         return await ReadLimitedAsync(request.BodyReader, limit, cancellationToken);
+    }
+
+    /// <summary>Puts a body already read (and gunzipped) back on the request, for whoever handles it next.</summary>
+    public static void PutBack(HttpRequest request, byte[] body)
+    {
+        request.Body = new MemoryStream(body, writable: false);
+        request.ContentLength = body.Length;
+        request.Headers.Remove(HeaderNames.ContentEncoding);
     }
 
     private static bool IsGzip(HttpRequest request) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -53,9 +54,7 @@ internal sealed partial class OwnerForwarder : IDisposable
     public async Task<ForwardOutcome> ForwardAsync(HttpContext context, byte[] body, string ownerUrl, TimeSpan? timeout = null)
     {
         var request = context.Request;
-        request.Body = new MemoryStream(body, writable: false);
-        request.ContentLength = body.Length;
-        request.Headers.Remove(HeaderNames.ContentEncoding);
+        BoshRequestReader.PutBack(request, body);
         // Kestrel reports a body it has already handed out as absent; this one is in memory.
         context.Features.Set<IHttpRequestBodyDetectionFeature>(BufferedBody.Instance);
         var signature = _signer.SignForward(_node, body, _time.GetUtcNow());
