@@ -34,19 +34,8 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         var at = created.IndexOf("sid='", StringComparison.Ordinal) is var i and >= 0 ? i + 5 : created.IndexOf("sid=\"", StringComparison.Ordinal) + 5;
         _sid = created[at..created.IndexOfAny(['\'', '"'], at)];
         _polling = PollAsync();
-        await _inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal), "SASL mechanisms", cancellationToken);
-        await SendAsync(Stanzas.Plain(user, password), "", cancellationToken);
-        var outcome = await _inbox.WaitForAsync(x => Stanzas.IsSaslSuccess(x) || Stanzas.IsSaslFailure(x), "SASL outcome", cancellationToken);
-        if (!Stanzas.IsSaslSuccess(outcome))
-        {
-            throw new InvalidOperationException($"{user}: SASL failed: {outcome}");
-        }
-        await SendAsync("", $"xmpp:restart='true' to='{domain}' xml:lang='en'", cancellationToken);
-        await _inbox.WaitForAsync(Stanzas.HasBindFeature, "bind feature", cancellationToken);
-        await SendAsync(Stanzas.Bind, "", cancellationToken);
-        Jid = Stanzas.BoundJid(await _inbox.WaitForAsync(x => Stanzas.BoundJid(x) is not null, "bind result", cancellationToken))!;
-        _inbox.StopKeeping();
-        await SendAsync(Stanzas.Presence, "", cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, "", cancellationToken),
+            () => SendAsync("", $"xmpp:restart='true' to='{domain}' xml:lang='en'", cancellationToken), user, password, cancellationToken);
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), "", cancellationToken);

@@ -27,19 +27,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         _receiving = ReceiveLoopAsync();
         var open = $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
         await SendAsync(open, cancellationToken);
-        await _inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal), "SASL mechanisms", cancellationToken);
-        await SendAsync(Stanzas.Plain(user, password), cancellationToken);
-        var outcome = await _inbox.WaitForAsync(x => Stanzas.IsSaslSuccess(x) || Stanzas.IsSaslFailure(x), "SASL outcome", cancellationToken);
-        if (!Stanzas.IsSaslSuccess(outcome))
-        {
-            throw new InvalidOperationException($"{user}: SASL failed: {outcome}");
-        }
-        await SendAsync(open, cancellationToken);
-        await _inbox.WaitForAsync(Stanzas.HasBindFeature, "bind feature", cancellationToken);
-        await SendAsync(Stanzas.Bind, cancellationToken);
-        Jid = Stanzas.BoundJid(await _inbox.WaitForAsync(x => Stanzas.BoundJid(x) is not null, "bind result", cancellationToken))!;
-        _inbox.StopKeeping();
-        await SendAsync(Stanzas.Presence, cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(open, cancellationToken), user, password, cancellationToken);
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), cancellationToken);
