@@ -1,66 +1,111 @@
 #!/usr/bin/env bash
-# Runs one load scenario against the gateway (in front of Prosody) and against Prosody's own BOSH and
-# WebSocket endpoints, in one go on this machine, and prints the figures side by side with ratios.
+# Runs one load scenario through the gateway (in front of Prosody, then ejabberd) and against each
+# server's own BOSH and WebSocket endpoints, in one go on this machine, and prints the figures side by
+# side with ratios. Every run gets freshly started processes (server, and gateway where used), so
+# memory and CPU figures belong to that run alone.
 #   bench/side-by-side.sh [USERS] [RATE] [SECONDS]      (defaults 200 users, 200 msg/s, 20 s)
-#   SCENARIO=chat|idle  TRANSPORTS="websocket bosh"
-# Everything runs on loopback; every run is bounded by SECONDS plus login time. Results (JSON, one
-# file per run) go to .tmp/bench/<time>/.
+#   SCENARIO=chat|idle|login-storm|reconnect-storm   SERVERS="prosody ejabberd"
+#   TRANSPORTS="websocket bosh"   MECHANISM=PLAIN|SCRAM-SHA-1   GATEWAY_ARGS="--Some:Option=value ..."
+# RATE is messages/s for chat and the first step's logins/s for login-storm. Everything runs on
+# loopback; every run is bounded (SECONDS plus login time; the generator stops itself after 10 min
+# more). Results (JSON, one file per run, and the logs) go to .tmp/bench/<time>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-200} rate=${2:-200} seconds=${3:-20}
 scenario=${SCENARIO:-chat}
+servers=${SERVERS:-prosody ejabberd}
 transports=${TRANSPORTS:-websocket bosh}
-out=.tmp/bench/$(date +%Y%m%d-%H%M%S); mkdir -p "$out"
+mechanism=${MECHANISM:-PLAIN}
+out=.tmp/bench/$(date +%Y%m%d-%H%M%S)-$scenario; mkdir -p "$out"; chmod 755 .tmp "$out" 2>/dev/null || true
 c2s=25722 http=25780 gw=25790
+# Each session holds a client socket and a backend socket in the gateway: raise the open-file limit
+# for everything started from here (the servers inherit it).
 ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 echo "== building (Release)"
 dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
 dotnet build bench/BoshGateway.LoadGenerator -c Release -v quiet -nologo >/dev/null
 gen=bench/BoshGateway.LoadGenerator/bin/Release/net10.0/BoshGateway.LoadGenerator.dll
-
-echo "== Prosody with $users accounts (load1..load$users; each has only its chat partner as a contact)"
 accounts=(); for i in $(seq 1 "$users"); do accounts+=("load$i"); done
-PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$out/prosody" "$c2s" "$http" "${accounts[@]}" >/dev/null
-prosody_pid=$(cat "$out/prosody/server.pid")
-dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
-    --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
-    --Gateway:MaxSessionsPerClientAddress=100000 --Logging:LogLevel:Default=Warning >"$out/gateway.log" 2>&1 &
-gateway_pid=$!
-trap 'kill $gateway_pid 2>/dev/null; wait $gateway_pid 2>/dev/null; tests/servers/prosody.sh stop "$out/prosody"' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && break; sleep 0.2; done
 
-run() { # label transport url pids...
-    local label=$1 transport=$2 url=$3; shift 3
-    local pids=(); for p in "$@"; do pids+=(--pid "$p"); done
-    echo "== $label over $transport ($scenario, $users users)"
-    dotnet "$gen" --label "$label" --transport "$transport" --url "$url" --domain localhost --user-prefix load \
-        --users "$users" --scenario "$scenario" --rate "$rate" --duration "$seconds" --wait 30 \
-        --json "$out/$label-$transport.json" "${pids[@]}" | sed 's/^/   /'
+server_pid='' gateway_pid='' server_dir=''
+start_server() { # server run-name
+    server_dir=$out/$2-server
+    if [ "$1" = prosody ]; then
+        PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$server_dir" "$c2s" "$http" "${accounts[@]}" >/dev/null
+        server_pid=$(cat "$server_dir/server.pid")
+    else
+        EJABBERD_ROSTER=pairs tests/servers/ejabberd.sh start "$server_dir" "$c2s" "$http" "${accounts[@]}" >/dev/null
+        server_pid=$(cat "$server_dir/ejabberd.pid")
+    fi
 }
-for t in $transports; do
-    if [ "$t" = websocket ]; then gw_url=ws://127.0.0.1:$gw/xmpp-websocket; own_url=ws://127.0.0.1:$http/xmpp-websocket
-    else gw_url=http://127.0.0.1:$gw/http-bind; own_url=http://127.0.0.1:$http/http-bind; fi
-    run gateway "$t" "$gw_url" "gateway=$gateway_pid" "prosody=$prosody_pid"
-    run prosody "$t" "$own_url" "prosody=$prosody_pid"
+stop_all() {
+    if [ -n "$gateway_pid" ]; then kill "$gateway_pid" 2>/dev/null || true; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=''; fi
+    if [ -n "$server_dir" ]; then
+        tests/servers/prosody.sh stop "$server_dir" 2>/dev/null || true
+        [ -f "$server_dir/ejabberdctl.cfg" ] && tests/servers/ejabberd.sh stop "$server_dir"
+        server_dir=''
+    fi
+}
+trap stop_all EXIT
+start_gateway() { # run-name
+    # shellcheck disable=SC2086
+    dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
+        --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
+        --Gateway:MaxSessionsPerClientAddress=100000 --Logging:LogLevel:Default=Warning ${GATEWAY_ARGS:-} >"$out/$1-gateway.log" 2>&1 &
+    gateway_pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && return; sleep 0.2; done
+    echo "gateway did not start; see $out/$1-gateway.log" >&2; exit 1
+}
+
+run() { # server transport label(gateway|native)
+    local server=$1 transport=$2 label=$3 name="$1-$2-$3" url pids
+    start_server "$server" "$name"
+    pids=(--pid "$server=$server_pid")
+    if [ "$label" = gateway ]; then
+        start_gateway "$name"
+        pids=(--pid "gateway=$gateway_pid" "${pids[@]}")
+        if [ "$transport" = websocket ]; then url=ws://127.0.0.1:$gw/xmpp-websocket; else url=http://127.0.0.1:$gw/http-bind; fi
+    elif [ "$server" = prosody ]; then
+        if [ "$transport" = websocket ]; then url=ws://127.0.0.1:$http/xmpp-websocket; else url=http://127.0.0.1:$http/http-bind; fi
+    else
+        if [ "$transport" = websocket ]; then url=ws://127.0.0.1:$http/ws; else url=http://127.0.0.1:$http/bosh; fi
+    fi
+    echo "== $label over $transport to $server ($scenario, $users users)"
+    dotnet "$gen" --label "$label" --transport "$transport" --url "$url" --domain localhost --user-prefix load \
+        --users "$users" --scenario "$scenario" --rate "$rate" --duration "$seconds" --wait 30 --mechanism "$mechanism" \
+        --concurrency "${CONCURRENCY:-50}" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
+    stop_all
+}
+for s in $servers; do
+    for t in $transports; do
+        run "$s" "$t" gateway
+        run "$s" "$t" native
+    done
 done
 
 echo "== side by side ($out)"
-python3 - "$out" <<'PY'
+python3 - "$out" "$scenario" <<'PY'
 import json, sys, glob, os
-out = sys.argv[1]
+out, scenario = sys.argv[1], sys.argv[2]
 runs = {os.path.basename(f)[:-5]: json.load(open(f)) for f in sorted(glob.glob(out + "/*.json"))}
-keys = ["rate_per_second", "messages_lost", "messages_duplicated", "messages_reordered", "latency_ms_p50", "latency_ms_p99",
-        "latency_ms_p999", "prosody_cpu_ms_per_message", "gateway_cpu_ms_per_message", "logins_per_second",
-        "gateway_kib_per_session", "prosody_kib_per_session"]
-for t in ("websocket", "bosh"):
-    g, p = runs.get("gateway-" + t), runs.get("prosody-" + t)
-    if not g or not p: continue
-    print(f"\n{t}: gateway in front of Prosody vs Prosody's own endpoint")
-    print(f"  {'figure':32} {'gateway':>12} {'prosody':>12} {'ratio':>8}")
-    for k in keys:
-        if k in g or k in p:
-            a, b = g.get(k, ""), p.get(k, "")
-            ratio = f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
-            print(f"  {k:32} {a!s:>12} {b!s:>12} {ratio:>8}")
+keys = ["login_failures", "logins_per_second", "login_ms_p50", "login_ms_p99", "login_storm_limit",
+        "rate_per_second", "messages_sent", "messages_lost", "messages_duplicated", "messages_reordered",
+        "latency_ms_p50", "latency_ms_p99", "latency_ms_p999",
+        "reconnect_failures", "reconnect_seconds", "reconnects_per_second", "reconnect_ms_p50", "reconnect_ms_p99",
+        "{s}_cpu_ms_per_message", "gateway_cpu_ms_per_message", "{s}_cpu_ms_per_login", "gateway_cpu_ms_per_login",
+        "{s}_kib_per_session", "gateway_kib_per_session", "gateway_rss_kib"]
+for s in ("prosody", "ejabberd"):
+    for t in ("websocket", "bosh"):
+        g, p = runs.get(f"{s}-{t}-gateway"), runs.get(f"{s}-{t}-native")
+        if not g and not p: continue
+        g, p = g or {}, p or {}
+        print(f"\n{scenario}, {t}: gateway in front of {s} vs {s}'s own endpoint ({g.get('users', p.get('users'))} users)")
+        print(f"  {'figure':32} {'gateway':>12} {s:>12} {'ratio':>8}")
+        for k in keys:
+            k = k.format(s=s)
+            if k in g or k in p:
+                a, b = g.get(k, ""), p.get(k, "")
+                ratio = f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
+                print(f"  {k:32} {a!s:>12} {b!s:>12} {ratio:>8}")
 PY

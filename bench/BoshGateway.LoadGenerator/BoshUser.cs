@@ -4,19 +4,28 @@ using System.Text;
 namespace BoshGateway.LoadGenerator;
 
 /// <summary>
-/// A user over BOSH as a browser library drives it: <c>hold=1</c>, one empty request always held,
-/// payload on a second request, answers taken in rid order, the same rid resent on a 5xx.
+/// A user over BOSH as Strophe.js drives it: <c>hold=1</c>, so at most two requests out; what the
+/// user sends is queued and goes out on the next request that may leave (everything queued in one
+/// body); an empty request goes out only when none is out, so one is always held while idle;
+/// requests leave in rid order, answers are taken in rid order, the same rid is resent on a 5xx.
 /// </summary>
 internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait) : IXmppUser
 {
+    private const int MaxOutstanding = 2; // hold + 1
+    private static readonly bool Trace = Environment.GetEnvironmentVariable("BOSH_TRACE") == "1";
     private readonly Inbox _inbox = new();
     private readonly Lock _sync = new();
     private readonly SortedDictionary<long, string> _early = [];
+    private readonly Queue<(string Payload, string Attributes, TaskCompletionSource<string>? Answered)> _queue = new();
     private readonly CancellationTokenSource _stop = new();
     private long _rid = Random.Shared.NextInt64(1L << 40, 1L << 50);
     private long _nextToTake;
     private string _sid = "";
-    private Task _polling = Task.CompletedTask;
+    private int _outstanding;
+    private bool _pollScheduled;
+    private Task _lastWritten = Task.CompletedTask;
+    private bool _aborted;
+    private bool _ended;
 
     public string Jid { get; private set; } = "";
 
@@ -26,59 +35,188 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         set => _inbox.OnMessage = value;
     }
 
-    public async Task LoginAsync(string user, string password, CancellationToken cancellationToken)
+    public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
     {
         var rid = Interlocked.Increment(ref _rid);
         _nextToTake = rid;
-        var created = await PostAsync(rid, $"to='{domain}' xml:lang='en' wait='{wait}' hold='1' ver='1.6' xmpp:version='1.0'", "", cancellationToken);
+        var created = await PostAsync(rid, $"to='{domain}' xml:lang='en' wait='{wait}' hold='1' ver='1.6' xmpp:version='1.0'", "", Task.CompletedTask, null, cancellationToken);
         var at = created.IndexOf("sid='", StringComparison.Ordinal) is var i and >= 0 ? i + 5 : created.IndexOf("sid=\"", StringComparison.Ordinal) + 5;
         _sid = created[at..created.IndexOfAny(['\'', '"'], at)];
-        _polling = PollAsync();
-        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, "", cancellationToken),
-            () => SendAsync("", $"xmpp:restart='true' to='{domain}' xml:lang='en'", cancellationToken), user, password, cancellationToken);
+        Pump();
+        Jid = await XmppLogin.RunAsync(_inbox, xml => Send(xml, ""), () => Send("", $"xmpp:restart='true' to='{domain}' xml:lang='en'"), credentials, cancellationToken);
     }
 
-    public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), "", cancellationToken);
+    public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => Send(Stanzas.Message(to, body), "");
 
-    private Task<string> SendAsync(string payload, string attributes, CancellationToken cancellationToken) =>
-        PostAsync(Interlocked.Increment(ref _rid), $"sid='{_sid}' {attributes}", payload, cancellationToken);
-
-    private async Task PollAsync()
+    /// <summary>Queues a payload (or, with attributes, a body of its own, such as a restart) and lets the queue move.</summary>
+    private Task Send(string payload, string attributes, TaskCompletionSource<string>? answered = null)
     {
-        while (!_stop.IsCancellationRequested)
+        lock (_sync)
         {
-            try
-            {
-                var answer = await SendAsync("", "", _stop.Token);
-                if (answer.Contains("type='terminate'", StringComparison.Ordinal) || answer.Contains("type=\"terminate\"", StringComparison.Ordinal))
-                {
-                    return;
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException)
+            _queue.Enqueue((payload, attributes, answered));
+        }
+        Pump();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends what is queued if a request may leave; with nothing queued and nothing out, sends an
+    /// empty request a moment later (as Strophe.js's idle handler does), so a stanza an answer prompts
+    /// (the bind after a restart) goes out alone rather than beside an empty request.
+    /// </summary>
+    private void Pump()
+    {
+        lock (_sync)
+        {
+            if (_ended || _sid.Length == 0 || _stop.IsCancellationRequested)
             {
                 return;
+            }
+            if (_queue.Count > 0 && _outstanding < MaxOutstanding)
+            {
+                var (payload, attributes, answered) = _queue.Dequeue();
+                if (attributes.Length == 0)
+                {
+                    while (_queue.TryPeek(out var next) && next.Attributes.Length == 0 && next.Answered is null && answered is null)
+                    {
+                        payload += _queue.Dequeue().Payload;
+                    }
+                }
+                Start(payload, attributes, answered);
+            }
+            else if (_queue.Count == 0 && _outstanding == 0 && !_pollScheduled)
+            {
+                _pollScheduled = true;
+                _ = PollSoonAsync();
             }
         }
     }
 
-    private async Task<string> PostAsync(long rid, string attributes, string payload, CancellationToken cancellationToken)
+    private async Task PollSoonAsync()
     {
-        var xml = $"<body rid='{rid}' {attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{payload}</body>";
-        for (var attempt = 0; ; attempt++)
+        try
         {
-            using var content = new StringContent(xml, Encoding.UTF8);
-            content.Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "utf-8" };
-            using var response = await http.PostAsync(url, content, cancellationToken);
-            if ((int)response.StatusCode >= 500 && attempt < 5)
+            await Task.Delay(1, _stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        lock (_sync)
+        {
+            _pollScheduled = false;
+            if (_queue.Count == 0 && _outstanding == 0 && !_ended)
             {
-                await Task.Delay(200, cancellationToken);
-                continue;
+                Start("", "", null);
+                return;
             }
-            response.EnsureSuccessStatusCode();
-            var text = await response.Content.ReadAsStringAsync(cancellationToken);
-            Take(rid, text);
-            return text;
+        }
+        Pump();
+    }
+
+    /// <summary>Starts one request (the caller holds the lock).</summary>
+    private void Start(string payload, string attributes, TaskCompletionSource<string>? answered)
+    {
+        var rid = ++_rid;
+        var previous = _lastWritten;
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _lastWritten = written.Task;
+        _outstanding++;
+        _ = RunAsync(rid, payload, attributes, previous, written, answered);
+    }
+
+    private async Task RunAsync(long rid, string payload, string attributes, Task previous, TaskCompletionSource written, TaskCompletionSource<string>? answered)
+    {
+        try
+        {
+            var answer = await PostAsync(rid, $"sid='{_sid}' {attributes}", payload, previous, written, _stop.Token);
+            if (answer.Contains("type='terminate'", StringComparison.Ordinal) || answer.Contains("type=\"terminate\"", StringComparison.Ordinal))
+            {
+                _ended = true;
+            }
+            answered?.TrySetResult(answer);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException)
+        {
+            answered?.TrySetException(ex);
+            if (!_stop.IsCancellationRequested)
+            {
+                _ended = true;
+                Console.Error.WriteLine($"bosh request {rid}: {ex.Message}");
+            }
+        }
+        lock (_sync)
+        {
+            _outstanding--;
+        }
+        Pump();
+    }
+
+    /// <summary>
+    /// Posts one body once the previous rid's body is on the wire (a page's script issues its requests
+    /// in rid order too; some servers stall when a higher rid overtakes a lower one).
+    /// </summary>
+    private async Task<string> PostAsync(long rid, string attributes, string payload, Task previous, TaskCompletionSource? written, CancellationToken cancellationToken)
+    {
+        var xml = Encoding.UTF8.GetBytes($"<body rid='{rid}' {attributes} xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'>{payload}</body>");
+        try
+        {
+            await previous.WaitAsync(cancellationToken);
+            for (var attempt = 0; ; attempt++)
+            {
+                using var content = new OrderedContent(xml, written);
+                if (Trace)
+                {
+                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {_sid} -> {Encoding.UTF8.GetString(xml)}");
+                }
+                using var response = await http.PostAsync(url, content, cancellationToken);
+                if ((int)response.StatusCode >= 500 && attempt < 5)
+                {
+                    await Task.Delay(200, cancellationToken);
+                    continue;
+                }
+                response.EnsureSuccessStatusCode();
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (Trace)
+                {
+                    Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {_sid} <- {rid}: {text}");
+                }
+                Take(rid, text);
+                return text;
+            }
+        }
+        finally
+        {
+            written?.TrySetResult();
+        }
+    }
+
+    /// <summary>A BOSH body that says when it has been written to the connection.</summary>
+    private sealed class OrderedContent : HttpContent
+    {
+        private readonly byte[] _body;
+        private readonly TaskCompletionSource? _written;
+
+        public OrderedContent(byte[] body, TaskCompletionSource? written)
+        {
+            _body = body;
+            _written = written;
+            Headers.ContentType = new MediaTypeHeaderValue("text/xml") { CharSet = "utf-8" };
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(_body, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            _written?.TrySetResult();
+        }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = _body.Length;
+            return true;
         }
     }
 
@@ -100,21 +238,31 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         }
     }
 
+    public void Abort()
+    {
+        _aborted = true;
+        _stop.Cancel();
+    }
+
     public async ValueTask DisposeAsync()
     {
-        try
+        if (_sid.Length > 0 && !_aborted && !_ended)
         {
-            if (_sid.Length > 0)
+            var answered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+            await Send("<presence type='unavailable' xmlns='jabber:client'/>", "type='terminate'", answered);
+            try
             {
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                await SendAsync("<presence type='unavailable' xmlns='jabber:client'/>", "type='terminate'", cts.Token);
+                await answered.Task.WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or HttpRequestException)
+            {
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or HttpRequestException)
-        {
-        }
         await _stop.CancelAsync();
-        await _polling;
+        for (var i = 0; i < 100 && Volatile.Read(ref _outstanding) > 0; i++)
+        {
+            await Task.Delay(20);
+        }
         _stop.Dispose();
         _inbox.Dispose();
     }

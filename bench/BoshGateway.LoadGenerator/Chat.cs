@@ -11,7 +11,7 @@ namespace BoshGateway.LoadGenerator;
 /// </summary>
 internal static class Chat
 {
-    public static async Task RunAsync(LoadOptions options, IXmppUser[] users, Dictionary<string, object> result, CancellationToken cancellationToken)
+    public static async Task RunAsync(LoadOptions options, TimeSpan duration, IXmppUser[] users, Dictionary<string, object> result, CancellationToken cancellationToken)
     {
         var n = users.Length;
         var seen = Enumerable.Range(0, n).Select(_ => new HashSet<long>()).ToArray();
@@ -59,7 +59,7 @@ internal static class Chat
         var clock = Stopwatch.StartNew();
         using (var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(5)))
         {
-            while (clock.Elapsed < options.Duration && await timer.WaitForNextTickAsync(cancellationToken))
+            while (clock.Elapsed < duration && await timer.WaitForNextTickAsync(cancellationToken))
             {
                 var due = (long)(clock.Elapsed.TotalSeconds * options.Rate);
                 for (; sent < due; sent++)
@@ -91,9 +91,9 @@ internal static class Chat
             result["messages_duplicated"] = duplicated;
             result["messages_reordered"] = reordered;
             result["rate_per_second"] = Math.Round(delivered / seconds, 1);
-            result["latency_ms_p50"] = Percentile(latencies, 0.50);
-            result["latency_ms_p99"] = Percentile(latencies, 0.99);
-            result["latency_ms_p999"] = Percentile(latencies, 0.999);
+            result["latency_ms_p50"] = Percentiles.Of(latencies, 0.50);
+            result["latency_ms_p99"] = Percentiles.Of(latencies, 0.99);
+            result["latency_ms_p999"] = Percentiles.Of(latencies, 0.999);
         }
         foreach (var p in options.Processes)
         {
@@ -108,7 +108,4 @@ internal static class Chat
         await previous;
         await user.SendMessageAsync(to, body, cancellationToken);
     }
-
-    private static double Percentile(List<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))], 2);
 }

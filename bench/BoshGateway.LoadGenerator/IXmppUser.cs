@@ -5,7 +5,10 @@ internal interface IXmppUser : IAsyncDisposable
 {
     string Jid { get; }
 
-    Task LoginAsync(string user, string password, CancellationToken cancellationToken);
+    Task LoginAsync(Credentials credentials, CancellationToken cancellationToken);
+
+    /// <summary>Drops the connection as a lost network or a closed laptop does: no logout, nothing more sent.</summary>
+    void Abort();
 
     Task SendMessageAsync(string to, string body, CancellationToken cancellationToken);
 

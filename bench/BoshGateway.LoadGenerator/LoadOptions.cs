@@ -21,6 +21,9 @@ internal sealed class LoadOptions
 
     public string Scenario { get; private set; } = "chat";
 
+    /// <summary>SASL mechanism: <c>PLAIN</c> or <c>SCRAM-SHA-1</c>.</summary>
+    public string Mechanism { get; private set; } = "PLAIN";
+
     public int Concurrency { get; private set; } = 50;
 
     public double Rate { get; private set; } = 100;
@@ -49,6 +52,7 @@ internal sealed class LoadOptions
                 case "--users": o.Users = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--password": o.Password = value; break;
                 case "--scenario": o.Scenario = value; break;
+                case "--mechanism": o.Mechanism = value.ToUpperInvariant(); break;
                 case "--concurrency": o.Concurrency = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--rate": o.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
@@ -58,9 +62,9 @@ internal sealed class LoadOptions
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
-        if (o.Transport is not ("bosh" or "websocket") || o.Scenario is not ("idle" or "chat") || o.Users < 2 || o.Users % 2 != 0)
+        if (o.Transport is not ("bosh" or "websocket") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm") || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0)
         {
-            throw new ArgumentException("--transport bosh|websocket, --scenario idle|chat, --users an even number ≥ 2");
+            throw new ArgumentException("--transport bosh|websocket, --scenario idle|chat|login-storm|reconnect-storm, --mechanism plain|scram-sha-1, --users an even number ≥ 2");
         }
         return o;
     }

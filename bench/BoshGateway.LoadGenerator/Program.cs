@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BoshGateway.LoadGenerator;
@@ -8,72 +7,76 @@ using BoshGateway.LoadGenerator;
 var options = LoadOptions.Parse(args);
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) };
 using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(options.Wait + 30) };
-using var stop = new CancellationTokenSource(options.Duration + TimeSpan.FromMinutes(5));
+using var stop = new CancellationTokenSource(options.Duration + TimeSpan.FromMinutes(10));
 
-IXmppUser NewUser() => options.Transport == "bosh" ? new BoshUser(http, options.Url, options.Domain, options.Wait) : new WebSocketUser(options.Url, options.Domain);
-
+var ramp = new LoginRamp(options, () => options.Transport == "bosh" ? new BoshUser(http, options.Url, options.Domain, options.Wait) : new WebSocketUser(options.Url, options.Domain));
 var result = new Dictionary<string, object>
 {
     ["label"] = options.Label,
     ["transport"] = options.Transport,
     ["scenario"] = options.Scenario,
     ["users"] = options.Users,
+    ["mechanism"] = options.Mechanism,
     ["url"] = options.Url.ToString(),
     ["date"] = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
 };
-var rssBefore = options.Processes.ToDictionary(p => p.Name, p => p.RssKiB());
-var users = new IXmppUser[options.Users];
-var failures = 0;
-var ramp = Stopwatch.StartNew();
-await Parallel.ForEachAsync(Enumerable.Range(0, options.Users), new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency, CancellationToken = stop.Token }, async (i, ct) =>
+var failed = false;
+if (options.Scenario == "login-storm")
 {
-    users[i] = NewUser();
-    try
-    {
-        await users[i].LoginAsync(options.UserPrefix + (i + 1).ToString(CultureInfo.InvariantCulture), options.Password, ct);
-    }
-    catch (Exception ex) when (ex is not OperationCanceledException)
-    {
-        if (Interlocked.Increment(ref failures) <= 3)
-        {
-            Console.Error.WriteLine($"login {i + 1}: {ex.Message}");
-        }
-    }
-});
-ramp.Stop();
-result["login_failures"] = failures;
-result["ramp_seconds"] = Math.Round(ramp.Elapsed.TotalSeconds, 2);
-result["logins_per_second"] = Math.Round(options.Users / ramp.Elapsed.TotalSeconds, 1);
-
-if (options.Scenario == "idle")
-{
-    await Task.Delay(options.Duration, stop.Token);
-    foreach (var p in options.Processes)
-    {
-        var grown = p.RssKiB() - rssBefore[p.Name];
-        result[$"{p.Name}_rss_growth_kib"] = grown;
-        result[$"{p.Name}_kib_per_session"] = Math.Round((double)grown / options.Users, 1);
-    }
+    await LoginStorm.RunAsync(options, ramp, result, stop.Token);
+    failed = result["login_storm_limit"] is string limit && limit.StartsWith("failures", StringComparison.Ordinal) && (double)result["logins_per_second"] == 0;
 }
 else
 {
-    await Chat.RunAsync(options, users, result, stop.Token);
-}
-
-await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency }, async (u, _) =>
-{
-    if (u is not null)
+    var rssBefore = options.Processes.ToDictionary(p => p.Name, p => p.RssKiB());
+    var cpuBefore = options.Processes.ToDictionary(p => p.Name, p => p.CpuSeconds());
+    var batch = await ramp.WithConcurrencyAsync(options.Users, options.Concurrency, stop.Token);
+    var users = batch.Users;
+    result["login_failures"] = batch.Failures;
+    result["ramp_seconds"] = Math.Round(batch.Elapsed.TotalSeconds, 2);
+    result["logins_per_second"] = batch.PerSecond;
+    result["login_ms_p50"] = Percentiles.Of(batch.LoginMs, 0.5);
+    result["login_ms_p99"] = Percentiles.Of(batch.LoginMs, 0.99);
+    foreach (var p in options.Processes)
     {
-        await u.DisposeAsync();
+        result[$"{p.Name}_cpu_ms_per_login"] = Math.Round((p.CpuSeconds() - cpuBefore[p.Name]) * 1000 / options.Users, 2);
     }
-});
+    failed = batch.Failures > 0;
+    if (failed)
+    {
+        Console.Error.WriteLine($"{batch.Failures} logins failed: scenario not run");
+    }
+    else if (options.Scenario == "idle")
+    {
+        await Task.Delay(options.Duration, stop.Token);
+        foreach (var p in options.Processes)
+        {
+            var grown = p.RssKiB() - rssBefore[p.Name];
+            result[$"{p.Name}_rss_kib"] = p.RssKiB();
+            result[$"{p.Name}_rss_growth_kib"] = grown;
+            result[$"{p.Name}_kib_per_session"] = Math.Round((double)grown / options.Users, 1);
+        }
+    }
+    else if (options.Scenario == "reconnect-storm")
+    {
+        users = await ReconnectStorm.RunAsync(options, ramp, users, result, stop.Token);
+        failed = (int)result["reconnect_failures"] > 0 || (int)result["messages_lost"] > 0;
+    }
+    else
+    {
+        // Warm-up at the same rate, not measured: a freshly started process is still compiling its hot paths.
+        await Chat.RunAsync(options, TimeSpan.FromSeconds(5), users!, [], stop.Token);
+        await Chat.RunAsync(options, options.Duration, users!, result, stop.Token);
+    }
+    await ramp.DisposeAsync(users);
+}
 
 foreach (var (key, value) in result)
 {
-    Console.WriteLine($"{key,-34} {Convert.ToString(value, CultureInfo.InvariantCulture)}");
+    Console.WriteLine(value is List<Dictionary<string, object>> ? $"{key,-34} (see above)" : $"{key,-34} {Convert.ToString(value, CultureInfo.InvariantCulture)}");
 }
 if (options.Json is { } file)
 {
     await File.WriteAllTextAsync(file, JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
 }
-return failures == 0 ? 0 : 1;
+return failed ? 1 : 0;

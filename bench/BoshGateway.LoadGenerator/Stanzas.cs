@@ -20,6 +20,21 @@ internal static class Stanzas
 
     public static bool IsSaslFailure(string xml) => xml.Contains("<failure", StringComparison.Ordinal);
 
+    public static bool IsSaslChallenge(string xml) => xml.Contains("<challenge", StringComparison.Ordinal);
+
+    /// <summary>The text inside the first <c>&lt;name …&gt;…&lt;/name&gt;</c> (empty for a self-closed one).</summary>
+    public static string Text(string xml, string name)
+    {
+        var start = xml.IndexOf("<" + name, StringComparison.Ordinal);
+        var open = start < 0 ? -1 : xml.IndexOf('>', start);
+        if (open < 0 || xml[open - 1] == '/')
+        {
+            return "";
+        }
+        var close = xml.IndexOf("</" + name, open, StringComparison.Ordinal);
+        return close < 0 ? "" : xml[(open + 1)..close];
+    }
+
     public static bool HasBindFeature(string xml) => xml.Contains("urn:ietf:params:xml:ns:xmpp-bind", StringComparison.Ordinal) && xml.Contains("features", StringComparison.Ordinal);
 
     /// <summary>The bound JID from the bind result, or null.</summary>

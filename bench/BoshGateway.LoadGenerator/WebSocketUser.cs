@@ -19,7 +19,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         set => _inbox.OnMessage = value;
     }
 
-    public async Task LoginAsync(string user, string password, CancellationToken cancellationToken)
+    public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
     {
         _socket.Options.AddSubProtocol("xmpp");
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
@@ -27,7 +27,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         _receiving = ReceiveLoopAsync();
         var open = $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
         await SendAsync(open, cancellationToken);
-        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(open, cancellationToken), user, password, cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(open, cancellationToken), credentials, cancellationToken);
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), cancellationToken);
@@ -47,7 +47,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
 
     private async Task ReceiveLoopAsync()
     {
-        var buffer = new byte[64 * 1024];
+        var buffer = new byte[16 * 1024];
         try
         {
             while (_socket.State == WebSocketState.Open)
@@ -67,10 +67,12 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
                 _inbox.Add(Encoding.UTF8.GetString(buffer, 0, count));
             }
         }
-        catch (WebSocketException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
     }
+
+    public void Abort() => _socket.Abort();
 
     public async ValueTask DisposeAsync()
     {

@@ -1,17 +1,37 @@
 namespace BoshGateway.LoadGenerator;
 
-/// <summary>The login both transports go through once their stream is open: SASL PLAIN, stream restart, bind, presence.</summary>
+/// <summary>The login both transports go through once their stream is open: SASL (PLAIN or SCRAM-SHA-1), stream restart, bind, presence.</summary>
 internal static class XmppLogin
 {
     /// <summary>Logs in over a stream whose answers arrive in <paramref name="inbox"/>; returns the bound JID.</summary>
-    public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, string user, string password, CancellationToken cancellationToken)
+    public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, Credentials credentials, CancellationToken cancellationToken)
     {
+        var user = credentials.User;
         await inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal), "SASL mechanisms", cancellationToken);
-        await send(Stanzas.Plain(user, password));
+        ScramSha1? scram = null;
+        if (credentials.Mechanism == "SCRAM-SHA-1")
+        {
+            scram = new ScramSha1(user, credentials.Password);
+            await send(scram.Auth());
+            var challenge = await inbox.WaitForAsync(x => Stanzas.IsSaslChallenge(x) || Stanzas.IsSaslFailure(x), "SASL challenge", cancellationToken);
+            if (!Stanzas.IsSaslChallenge(challenge))
+            {
+                throw new InvalidOperationException($"{user}: SASL failed: {challenge}");
+            }
+            await send(scram.Respond(Stanzas.Text(challenge, "challenge")));
+        }
+        else
+        {
+            await send(Stanzas.Plain(user, credentials.Password));
+        }
         var outcome = await inbox.WaitForAsync(x => Stanzas.IsSaslSuccess(x) || Stanzas.IsSaslFailure(x), "SASL outcome", cancellationToken);
         if (!Stanzas.IsSaslSuccess(outcome))
         {
             throw new InvalidOperationException($"{user}: SASL failed: {outcome}");
+        }
+        if (scram is not null && !scram.VerifyServer(Stanzas.Text(outcome, "success")))
+        {
+            throw new InvalidOperationException($"{user}: SCRAM server signature does not verify");
         }
         await restart();
         await inbox.WaitForAsync(Stanzas.HasBindFeature, "bind feature", cancellationToken);
@@ -22,3 +42,6 @@ internal static class XmppLogin
         return jid;
     }
 }
+
+/// <summary>Who logs in, and how: <c>PLAIN</c> or <c>SCRAM-SHA-1</c>.</summary>
+internal sealed record Credentials(string User, string Password, string Mechanism);

@@ -56,6 +56,7 @@ api_permissions:
     what:
       - register
       - push_alltoall
+      - add_rosteritem
 auth_method: internal
 # Hashed (SCRAM) storage: a client that logs in again with cached SCRAM keys (Converse.js after a
 # page reload) needs the same salt every time; with plain storage ejabberd makes a new one per login.
@@ -88,11 +89,31 @@ if [ "$(id -u)" = 0 ]; then chown -R ejabberd:ejabberd "$dir"; fi
 # this script's output to the end are not left waiting on a pipe the daemons hold open.
 ctl start >"$dir/log/start.log" 2>&1 </dev/null
 ctl started >>"$dir/log/start.log" 2>&1 </dev/null || { cat "$dir/log/start.log" >&2; exit 1; }
-# Accounts through the HTTP API: one ejabberdctl call costs about a second, an HTTP call a millisecond.
-api() { curl -sf -X POST "http://127.0.0.1:$http/api/$1" -H 'Content-Type: application/json' -d "$2" >/dev/null; }
-for spec in "$@"; do
-    user=${spec%%:*}; pass=secret; [ "$spec" != "$user" ] && pass=${spec#*:}
-    api register "{\"user\":\"$user\",\"host\":\"$domain\",\"password\":\"$pass\"}"
-done
-# Everyone has everyone else as a contact (subscription both).
-api push_alltoall "{\"host\":\"$domain\",\"group\":\"Contacts\"}"
+# Accounts (and rosters) through the HTTP API over a few kept-alive connections: an ejabberdctl
+# call costs about a second, an HTTP call about a millisecond. Everyone has everyone else as a
+# contact (subscription both), or, with EJABBERD_ROSTER=pairs (load tests: no full-mesh presence
+# storm), only the partner: 1st<->2nd, 3rd<->4th, ...
+python3 - "$http" "$domain" "${EJABBERD_ROSTER:-all}" "$@" <<'PY'
+import http.client, json, sys, threading
+port, domain, roster, specs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+users = [(s.split(":", 1) + ["secret"])[:2] for s in specs]
+failed = []
+def run(calls):
+    conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+    for name, body in calls:
+        conn.request("POST", "/api/" + name, json.dumps(body), {"Content-Type": "application/json"})
+        answer = conn.getresponse(); text = answer.read()
+        if answer.status != 200:
+            failed.append(f"ejabberd API {name} {body}: HTTP {answer.status} {text[:200]!r}"); return
+def parallel(calls, n=4):
+    threads = [threading.Thread(target=run, args=(calls[i::n],)) for i in range(n)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+parallel([("register", {"user": u, "host": domain, "password": p}) for u, p in users])
+if roster == "pairs":
+    parallel([("add_rosteritem", {"localuser": u, "localhost": domain, "user": users[i ^ 1][0], "host": domain,
+               "nick": users[i ^ 1][0], "group": "Contacts", "subs": "both"}) for i, (u, _) in enumerate(users) if i ^ 1 < len(users)])
+else:
+    run([("push_alltoall", {"host": domain, "group": "Contacts"})])
+sys.exit(failed[0] if failed else 0)
+PY

@@ -55,10 +55,9 @@ for i in "${!users[@]}"; do
     user=${users[$i]}
     {
         printf 'return {\n\t[false] = { ["version"] = 1; };\n'
-        for j in "${!users[@]}"; do
-            other=${users[$j]}
-            [ "$other" = "$user" ] && continue
-            [ "${PROSODY_ROSTER:-all}" = pairs ] && [ "$j" != "$((i ^ 1))" ] && continue
+        if [ "${PROSODY_ROSTER:-all}" = pairs ]; then contacts=("${users[$((i ^ 1))]:-}"); else contacts=("${users[@]}"); fi
+        for other in "${contacts[@]}"; do
+            [ -z "$other" ] || [ "$other" = "$user" ] && continue
             printf '\t["%s@%s"] = { ["subscription"] = "both"; ["groups"] = {}; ["name"] = "%s"; };\n' "$other" "$domain" "$other"
         done
         printf '};\n'

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace BoshGateway.LoadGenerator;
+
+/// <summary>What logging in a batch of users took: the users (null where login failed), failures, per-login times.</summary>
+internal sealed record LoginBatch(IXmppUser?[] Users, int Failures, List<double> LoginMs, TimeSpan Elapsed)
+{
+    public double PerSecond => Math.Round((Users.Length - Failures) / Math.Max(Elapsed.TotalSeconds, 0.001), 1);
+}
+
+/// <summary>Logs in users <c>prefix1…prefixN</c>, either with a bounded number at once or arriving at a fixed rate.</summary>
+internal sealed class LoginRamp(LoadOptions options, Func<IXmppUser> newUser)
+{
+    private int _reported;
+
+    /// <summary>Logs in <paramref name="count"/> users, at most <paramref name="concurrency"/> at a time.</summary>
+    public async Task<LoginBatch> WithConcurrencyAsync(int count, int concurrency, CancellationToken cancellationToken)
+    {
+        var batch = new Batch(count);
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, ct) => await LoginOneAsync(batch, i, ct));
+        return batch.Done(clock.Elapsed);
+    }
+
+    /// <summary>Starts <paramref name="count"/> logins at <paramref name="perSecond"/> (open loop: arrivals do not wait for earlier logins).</summary>
+    public async Task<LoginBatch> AtRateAsync(int count, double perSecond, CancellationToken cancellationToken)
+    {
+        var batch = new Batch(count);
+        var started = new Task[count];
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            var due = TimeSpan.FromSeconds(i / perSecond) - clock.Elapsed;
+            if (due > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(due, cancellationToken);
+            }
+            started[i] = LoginOneAsync(batch, i, cancellationToken);
+        }
+        await Task.WhenAll(started);
+        return batch.Done(clock.Elapsed);
+    }
+
+    private async Task LoginOneAsync(Batch batch, int i, CancellationToken cancellationToken)
+    {
+        var user = newUser();
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var name = options.UserPrefix + (i + 1).ToString(CultureInfo.InvariantCulture);
+            await user.LoginAsync(new Credentials(name, options.Password, options.Mechanism), cancellationToken);
+            batch.Users[i] = user;
+            lock (batch)
+            {
+                batch.LoginMs.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref batch.Failures);
+            if (Interlocked.Increment(ref _reported) <= 3)
+            {
+                Console.Error.WriteLine($"login {i + 1}: {ex.GetType().Name}: {ex.Message}");
+            }
+            user.Abort();
+            await user.DisposeAsync();
+        }
+    }
+
+    /// <summary>Logs out (or, after <see cref="IXmppUser.Abort"/>, just releases) every user of a batch.</summary>
+    public async Task DisposeAsync(IEnumerable<IXmppUser?> users)
+    {
+        await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = options.Concurrency }, async (u, _) =>
+        {
+            if (u is not null)
+            {
+                await u.DisposeAsync();
+            }
+        });
+    }
+
+    private sealed class Batch(int count)
+    {
+        public readonly IXmppUser?[] Users = new IXmppUser?[count];
+        public readonly List<double> LoginMs = [];
+        public int Failures;
+
+        public LoginBatch Done(TimeSpan elapsed)
+        {
+            LoginMs.Sort();
+            return new LoginBatch(Users, Failures, LoginMs, elapsed);
+        }
+    }
+}
