@@ -5,7 +5,8 @@
 # memory and CPU figures belong to that run alone.
 #   bench/side-by-side.sh [USERS] [RATE] [SECONDS]      (defaults 200 users, 200 msg/s, 20 s)
 #   SCENARIO=chat|idle|login-storm|reconnect-storm   SERVERS="prosody ejabberd"
-#   TRANSPORTS="websocket bosh"   MECHANISM=PLAIN|SCRAM-SHA-1   GATEWAY_ARGS="--Some:Option=value ..."
+#   TRANSPORTS="websocket bosh"   LABELS="gateway native"   MECHANISM=PLAIN|SCRAM-SHA-1   CONCURRENCY=50
+#   GATEWAY_ARGS="--Some:Option=value ..." (extra gateway options, e.g. to compare a setting)
 # RATE is messages/s for chat and the first step's logins/s for login-storm. Everything runs on
 # loopback; every run is bounded (SECONDS plus login time; the generator stops itself after 10 min
 # more). Results (JSON, one file per run, and the logs) go to .tmp/bench/<time>/.
@@ -79,8 +80,7 @@ run() { # server transport label(gateway|native)
 }
 for s in $servers; do
     for t in $transports; do
-        run "$s" "$t" gateway
-        run "$s" "$t" native
+        for l in ${LABELS:-gateway native}; do run "$s" "$t" "$l"; done
     done
 done
 

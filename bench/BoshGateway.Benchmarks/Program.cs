@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Running;
+using BoshGateway.Benchmarks;
 
 // dotnet run -c Release --project bench/BoshGateway.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-
-/// <summary>Entry point.</summary>
-public partial class Program;
+BenchmarkSwitcher.FromAssembly(typeof(XmlStreamReaderBenchmarks).Assembly).Run(args);

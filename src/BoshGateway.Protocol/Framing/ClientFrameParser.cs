@@ -9,6 +9,10 @@ namespace BoshGateway.Protocol.Framing;
 /// </summary>
 public static class ClientFrameParser
 {
+    // One reader per thread, reused (as BoshBodyParser does): a fresh reader's buffers were most of a message's allocations.
+    [ThreadStatic]
+    private static (Collector Collector, XmlStreamReader Reader, XmlLimits? Limits)? t_cached;
+
     public static ClientFrame Parse(ReadOnlySpan<byte> message, XmlLimits? limits = null)
     {
         if (message.StartsWith("<?xml"u8))
@@ -16,8 +20,7 @@ public static class ClientFrameParser
             var end = message.IndexOf("?>"u8);
             message = end < 0 ? message : message[(end + 2)..];
         }
-        var handler = new Collector();
-        var reader = new XmlStreamReader(handler, limits, documentMode: true);
+        var (handler, reader) = Rent(limits);
         reader.Feed("<m>"u8);
         reader.Feed(message);
         reader.Feed("</m>"u8);
@@ -38,6 +41,20 @@ public static class ClientFrameParser
             throw new XmlStreamException(XmlStreamError.BadFormat, "a stream header is not allowed over WebSocket; use <open/>");
         }
         return new ClientFrame(ClientFrameKind.Element, element);
+    }
+
+    private static (Collector, XmlStreamReader) Rent(XmlLimits? limits)
+    {
+        if (t_cached is { } cached && ReferenceEquals(cached.Limits, limits))
+        {
+            cached.Collector.Elements.Clear();
+            cached.Reader.Reset();
+            return (cached.Collector, cached.Reader);
+        }
+        var collector = new Collector();
+        var reader = new XmlStreamReader(collector, limits, documentMode: true);
+        t_cached = (collector, reader, limits);
+        return (collector, reader);
     }
 
     private sealed class Collector : IXmlStreamHandler

@@ -331,7 +331,7 @@ public sealed partial class XmlStreamReader
 
     private void EndProcessingInstruction()
     {
-        var pi = _pi.AsSpan(0, _piLength);
+        var pi = _pi.AsSpan(0, _piLength); // null (empty) for "<??>"
         if (!pi.StartsWith("xml"u8) || (pi.Length > 3 && !IsSpace(pi[3])))
         {
             throw Error(XmlStreamError.RestrictedXml, "processing instructions are not allowed");

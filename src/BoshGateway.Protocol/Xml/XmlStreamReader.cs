@@ -45,7 +45,7 @@ public sealed partial class XmlStreamReader
     // Current name (element, attribute or end tag) and the stack of open element names.
     private readonly byte[] _name;
     private int _nameLength;
-    private byte[] _nameStack = new byte[256];
+    private byte[] _nameStack = new byte[64];
     private int _nameStackLength;
     private int[] _nameStackLengths = new int[16];
 
@@ -55,7 +55,7 @@ public sealed partial class XmlStreamReader
     private string? _tagName;
     private bool _sawSpace;
     private readonly List<(int Start, int Length)> _attrNameRanges = [];
-    private byte[] _attrNames = new byte[256];
+    private byte[] _attrNames = new byte[64];
     private int _attrNamesLength;
     private readonly List<XmlAttribute> _attrs = [];
     private readonly List<string> _tagDeclarations = [];
@@ -68,7 +68,7 @@ public sealed partial class XmlStreamReader
     // Entity reference, processing instruction and CDATA matching.
     private readonly byte[] _entity = new byte[12];
     private int _entityLength;
-    private readonly byte[] _pi = new byte[256];
+    private byte[]? _pi; // only an XML declaration is allowed; allocated when one starts
     private int _piLength;
     private int _bangIndex;
     private int _cdataBrackets;
@@ -482,7 +482,7 @@ public sealed partial class XmlStreamReader
                 break;
 
             case State.Pi:
-                if (b == '>' && _piLength > 0 && _pi[_piLength - 1] == '?')
+                if (b == '>' && _piLength > 0 && _pi![_piLength - 1] == '?')
                 {
                     _piLength--;
                     EndProcessingInstruction();
@@ -554,6 +554,7 @@ public sealed partial class XmlStreamReader
 
     private void AppendPi(byte b)
     {
+        _pi ??= new byte[256];
         if (_piLength == _pi.Length)
         {
             throw Error(XmlStreamError.RestrictedXml, "processing instructions are not allowed");

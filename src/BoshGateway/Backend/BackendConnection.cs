@@ -24,7 +24,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private readonly BackendTarget _target;
     private readonly ILogger _logger;
     private readonly XmlStreamReader _reader;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new() { SingleReader = true });
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound = OutboundQueue.Create();
     private readonly CancellationTokenSource _abort = new();
     private readonly List<object> _handshakeEvents = [];
     private Stream _stream;

@@ -24,7 +24,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
     private readonly IBackendConnector _connector;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound = Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new() { SingleReader = true });
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound = OutboundQueue.Create();
     private readonly Lock _sync = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly long _preAuthDeadline;
@@ -121,12 +121,20 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
 
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
-        var message = new ArrayBufferWriter<byte>(1024);
+        using var message = new PooledMessageBuffer();
         var fragments = 0;
+        var dataWaiting = false;
         while (true)
         {
-            var memory = message.GetMemory(4096);
+            // Between messages, wait with a zero-byte receive: an idle connection holds no buffer.
+            var idle = message.WrittenCount == 0 && !dataWaiting;
+            var memory = idle ? Memory<byte>.Empty : message.GetMemory(4096);
             var result = await _socket.ReceiveAsync(memory, cancellationToken);
+            dataWaiting = idle && result.Count == 0 && !result.EndOfMessage && result.MessageType != WebSocketMessageType.Close;
+            if (dataWaiting)
+            {
+                continue;
+            }
             // A receive returns at most one frame: one that ends short of the buffer ended its frame.
             if (!result.EndOfMessage && result.Count < memory.Length && ++fragments >= _options.WebSocket.MaxFragments)
             {
@@ -138,7 +146,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
             }
             if (Volatile.Read(ref _ending))
             {
-                message.ResetWrittenCount();
+                message.Release();
                 fragments = 0;
                 continue; // waiting for the client's close frame; ignore anything else
             }
@@ -151,14 +159,13 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
             if (message.WrittenCount > _options.WebSocket.MaxMessageBytes)
             {
                 Fail("policy-violation", WebSocketCloseStatus.MessageTooBig, "message too large");
-                message.ResetWrittenCount();
+                message.Release();
                 continue;
             }
             if (result.EndOfMessage)
             {
                 await HandleMessageAsync(message.WrittenMemory, cancellationToken);
-                message = message.Capacity > 16 * 1024 ? new ArrayBufferWriter<byte>(1024) : message;
-                message.ResetWrittenCount();
+                message.Release();
                 fragments = 0;
             }
         }
