@@ -15,11 +15,15 @@ internal sealed class LoginRamp(LoadOptions options, Func<IXmppUser> newUser)
     private int _reported;
 
     /// <summary>Logs in <paramref name="count"/> users, at most <paramref name="concurrency"/> at a time.</summary>
-    public async Task<LoginBatch> WithConcurrencyAsync(int count, int concurrency, CancellationToken cancellationToken)
+    public Task<LoginBatch> WithConcurrencyAsync(int count, int concurrency, CancellationToken cancellationToken) =>
+        WithConcurrencyAsync(count, Enumerable.Range(0, count), concurrency, cancellationToken);
+
+    /// <summary>Logs in the users at <paramref name="indices"/> (of <paramref name="count"/>), at most <paramref name="concurrency"/> at a time.</summary>
+    public async Task<LoginBatch> WithConcurrencyAsync(int count, IEnumerable<int> indices, int concurrency, CancellationToken cancellationToken)
     {
         var batch = new Batch(count);
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(indices, new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
             async (i, ct) => await LoginOneAsync(batch, i, ct));
         return batch.Done(clock.Elapsed);
     }

@@ -20,6 +20,11 @@ internal static class Stanzas
 
     public static bool IsSaslFailure(string xml) => xml.Contains("<failure", StringComparison.Ordinal);
 
+    /// <summary>A stream error, or a BOSH terminate (the session ended).</summary>
+    public static bool IsStreamError(string xml) =>
+        xml.Contains("stream:error", StringComparison.Ordinal) || xml.Contains("<error xmlns='http://etherx.jabber.org/streams'", StringComparison.Ordinal)
+        || xml.Contains("type='terminate'", StringComparison.Ordinal) || xml.Contains("type=\"terminate\"", StringComparison.Ordinal);
+
     public static bool IsSaslChallenge(string xml) => xml.Contains("<challenge", StringComparison.Ordinal);
 
     /// <summary>The text inside the first <c>&lt;name …&gt;…&lt;/name&gt;</c> (empty for a self-closed one).</summary>

@@ -7,7 +7,11 @@ internal static class XmppLogin
     public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, Credentials credentials, CancellationToken cancellationToken)
     {
         var user = credentials.User;
-        await inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal), "SASL mechanisms", cancellationToken);
+        var features = await inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal) || Stanzas.IsStreamError(x), "SASL mechanisms", cancellationToken);
+        if (Stanzas.IsStreamError(features))
+        {
+            throw new InvalidOperationException($"{user}: stream error before login: {features}");
+        }
         ScramSha1? scram = null;
         if (credentials.Mechanism == "SCRAM-SHA-1")
         {

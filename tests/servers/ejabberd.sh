@@ -84,7 +84,13 @@ modules:
   mod_roster: {}
   mod_stream_mgmt: {}
 CFG
-if [ "$(id -u)" = 0 ]; then chown -R ejabberd:ejabberd "$dir"; fi
+if [ "$(id -u)" = 0 ]; then
+    chown -R ejabberd:ejabberd "$dir"
+    # ejabberdctl starts the VM through su, whose pam_limits resets the soft open-file limit to 1024;
+    # load runs hold thousands of sockets.
+    limits=/etc/security/limits.d/ejabberd-nofile.conf
+    [ -f "$limits" ] || echo 'ejabberd - nofile 20000' > "$limits"
+fi
 # The Erlang VM and epmd outlive this script: keep them off our stdout/stderr so callers that read
 # this script's output to the end are not left waiting on a pipe the daemons hold open.
 ctl start >"$dir/log/start.log" 2>&1 </dev/null

@@ -234,6 +234,7 @@ internal sealed partial class BoshEndpoint(
             }
             catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)
             {
+                Log.BackendUnreachable(_logger, target.Host, target.Port, ex.Message);
                 directory.Remove(parameters.Sid);
                 return (BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed)), false);
             }
@@ -302,6 +303,9 @@ internal sealed partial class BoshEndpoint(
 
         [LoggerMessage(EventId = 1015, EventName = "SessionDirectoryUnavailable", Level = LogLevel.Warning, Message = "New BOSH session refused with 503: the session directory (Redis) cannot be reached")]
         public static partial void DirectoryUnavailable(ILogger logger);
+
+        [LoggerMessage(EventId = 1016, EventName = "BackendUnreachable", Level = LogLevel.Warning, Message = "New BOSH session refused with remote-connection-failed: no stream to {Host}:{Port}: {Reason}")]
+        public static partial void BackendUnreachable(ILogger logger, string host, int port, string reason);
 
         [LoggerMessage(EventId = 1013, EventName = "BoshOriginRefused", Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
         public static partial void OriginRefused(ILogger logger, Microsoft.Extensions.Primitives.StringValues origin);

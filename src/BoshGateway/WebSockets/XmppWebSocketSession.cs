@@ -235,6 +235,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
         }
         catch (Exception ex) when (ex is BackendConnectException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            Log.BackendUnreachable(_logger, target.Host, target.Port, ex.Message);
             Fail("remote-connection-failed", WebSocketCloseStatus.NormalClosure, ex.Message);
             return;
         }
@@ -391,6 +392,9 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IDisposable
 
         [LoggerMessage(EventId = 1101, EventName = "WebSocketStreamError", Level = LogLevel.Information, Message = "WebSocket stream error {Condition}: {Reason}")]
         public static partial void StreamError(ILogger logger, string condition, string reason);
+
+        [LoggerMessage(EventId = 1103, EventName = "BackendUnreachable", Level = LogLevel.Warning, Message = "WebSocket stream refused with remote-connection-failed: no stream to {Host}:{Port}: {Reason}")]
+        public static partial void BackendUnreachable(ILogger logger, string host, int port, string reason);
 
         [LoggerMessage(EventId = 1102, EventName = "WebSocketEnded", Level = LogLevel.Debug, Message = "WebSocket stream ended: {Reason}")]
         public static partial void Ended(ILogger logger, string reason);
