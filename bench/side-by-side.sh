@@ -85,27 +85,4 @@ for s in $servers; do
 done
 
 echo "== side by side ($out)"
-python3 - "$out" "$scenario" <<'PY'
-import json, sys, glob, os
-out, scenario = sys.argv[1], sys.argv[2]
-runs = {os.path.basename(f)[:-5]: json.load(open(f)) for f in sorted(glob.glob(out + "/*.json"))}
-keys = ["login_failures", "logins_per_second", "login_ms_p50", "login_ms_p99", "login_storm_limit",
-        "rate_per_second", "messages_sent", "messages_lost", "messages_duplicated", "messages_reordered",
-        "latency_ms_p50", "latency_ms_p99", "latency_ms_p999",
-        "reconnect_failures", "reconnect_seconds", "reconnects_per_second", "reconnect_ms_p50", "reconnect_ms_p99",
-        "{s}_cpu_ms_per_message", "gateway_cpu_ms_per_message", "{s}_cpu_ms_per_login", "gateway_cpu_ms_per_login",
-        "{s}_kib_per_session", "gateway_kib_per_session", "gateway_rss_kib"]
-for s in ("prosody", "ejabberd"):
-    for t in ("websocket", "bosh"):
-        g, p = runs.get(f"{s}-{t}-gateway"), runs.get(f"{s}-{t}-native")
-        if not g and not p: continue
-        g, p = g or {}, p or {}
-        print(f"\n{scenario}, {t}: gateway in front of {s} vs {s}'s own endpoint ({g.get('users', p.get('users'))} users)")
-        print(f"  {'figure':32} {'gateway':>12} {s:>12} {'ratio':>8}")
-        for k in keys:
-            k = k.format(s=s)
-            if k in g or k in p:
-                a, b = g.get(k, ""), p.get(k, "")
-                ratio = f"{a / b:.2f}" if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b else ""
-                print(f"  {k:32} {a!s:>12} {b!s:>12} {ratio:>8}")
-PY
+python3 bench/summarize.py "$out"
