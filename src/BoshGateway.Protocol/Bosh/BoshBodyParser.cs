@@ -5,14 +5,10 @@ namespace BoshGateway.Protocol.Bosh;
 /// <summary>Parses one BOSH request body with the same restricted-XML reader the backend streams use.</summary>
 public static class BoshBodyParser
 {
-    // One reader per thread, reused: a fresh reader's buffers were most of a request's allocations.
-    [ThreadStatic]
-    private static (Collector Collector, XmlStreamReader Reader, XmlLimits? Limits)? t_cached;
-
     /// <summary>Parses <paramref name="bytes"/>; throws <see cref="XmlStreamException"/> or <see cref="BoshProtocolException"/>.</summary>
     public static BoshBody Parse(ReadOnlySpan<byte> bytes, XmlLimits? limits = null)
     {
-        var (collector, reader) = Rent(limits);
+        var (collector, reader) = ReaderCache<Collector>.Rent(limits);
         try
         {
             reader.Feed(bytes);
@@ -40,21 +36,7 @@ public static class BoshBodyParser
         return new BoshBody(wrapper, [.. collector.Children]);
     }
 
-    private static (Collector, XmlStreamReader) Rent(XmlLimits? limits)
-    {
-        if (t_cached is { } cached && ReferenceEquals(cached.Limits, limits))
-        {
-            cached.Collector.Clear();
-            cached.Reader.Reset();
-            return (cached.Collector, cached.Reader);
-        }
-        var collector = new Collector();
-        var reader = new XmlStreamReader(collector, limits, documentMode: true);
-        t_cached = (collector, reader, limits);
-        return (collector, reader);
-    }
-
-    private sealed class Collector : IXmlStreamHandler
+    private sealed class Collector : IReusableHandler
     {
         public XmlStreamHeader? Wrapper { get; private set; }
 

@@ -9,10 +9,6 @@ namespace BoshGateway.Protocol.Framing;
 /// </summary>
 public static class ClientFrameParser
 {
-    // One reader per thread, reused (as BoshBodyParser does): a fresh reader's buffers were most of a message's allocations.
-    [ThreadStatic]
-    private static (Collector Collector, XmlStreamReader Reader, XmlLimits? Limits)? t_cached;
-
     public static ClientFrame Parse(ReadOnlySpan<byte> message, XmlLimits? limits = null)
     {
         if (message.StartsWith("<?xml"u8))
@@ -20,7 +16,7 @@ public static class ClientFrameParser
             var end = message.IndexOf("?>"u8);
             message = end < 0 ? message : message[(end + 2)..];
         }
-        var (handler, reader) = Rent(limits);
+        var (handler, reader) = ReaderCache<Collector>.Rent(limits);
         reader.Feed("<m>"u8);
         reader.Feed(message);
         reader.Feed("</m>"u8);
@@ -43,23 +39,11 @@ public static class ClientFrameParser
         return new ClientFrame(ClientFrameKind.Element, element);
     }
 
-    private static (Collector, XmlStreamReader) Rent(XmlLimits? limits)
-    {
-        if (t_cached is { } cached && ReferenceEquals(cached.Limits, limits))
-        {
-            cached.Collector.Elements.Clear();
-            cached.Reader.Reset();
-            return (cached.Collector, cached.Reader);
-        }
-        var collector = new Collector();
-        var reader = new XmlStreamReader(collector, limits, documentMode: true);
-        t_cached = (collector, reader, limits);
-        return (collector, reader);
-    }
-
-    private sealed class Collector : IXmlStreamHandler
+    private sealed class Collector : IReusableHandler
     {
         public List<XmlElement> Elements { get; } = [];
+
+        public void Clear() => Elements.Clear();
 
         public void OnStreamHeader(XmlStreamHeader header)
         {
