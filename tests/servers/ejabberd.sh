@@ -118,7 +118,7 @@ def parallel(calls, n=4):
 parallel([("register", {"user": u, "host": domain, "password": p}) for u, p in users])
 if roster == "pairs":
     parallel([("add_rosteritem", {"localuser": u, "localhost": domain, "user": users[i ^ 1][0], "host": domain,
-               "nick": users[i ^ 1][0], "group": "Contacts", "subs": "both"}) for i, (u, _) in enumerate(users) if i ^ 1 < len(users)])
+               "nick": users[i ^ 1][0], "group": "Contacts", "subs": "both"}) for i, (u, _) in enumerate(users) if (i ^ 1) < len(users)])
 else:
     run([("push_alltoall", {"host": domain, "group": "Contacts"})])
 sys.exit(failed[0] if failed else 0)
