@@ -24,7 +24,6 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
     private int _outstanding;
     private bool _pollScheduled;
     private Task _lastWritten = Task.CompletedTask;
-    private bool _aborted;
     private bool _ended;
 
     public string Jid { get; private set; } = "";
@@ -75,9 +74,10 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
             if (_queue.Count > 0 && _outstanding < MaxOutstanding)
             {
                 var (payload, attributes, answered) = _queue.Dequeue();
-                if (attributes.Length == 0)
+                // Plain stanzas travel together; a body with attributes (restart, terminate) goes alone.
+                if (attributes.Length == 0 && answered is null)
                 {
-                    while (_queue.TryPeek(out var next) && next.Attributes.Length == 0 && next.Answered is null && answered is null)
+                    while (_queue.TryPeek(out var next) && next.Attributes.Length == 0 && next.Answered is null)
                     {
                         payload += _queue.Dequeue().Payload;
                     }
@@ -130,7 +130,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         try
         {
             var answer = await PostAsync(rid, $"sid='{_sid}' {attributes}", payload, previous, written, _stop.Token);
-            if (answer.Contains("type='terminate'", StringComparison.Ordinal) || answer.Contains("type=\"terminate\"", StringComparison.Ordinal))
+            if (Stanzas.IsTerminate(answer))
             {
                 _ended = true;
             }
@@ -238,15 +238,12 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         }
     }
 
-    public void Abort()
-    {
-        _aborted = true;
-        _stop.Cancel();
-    }
+    public void Abort() => _stop.Cancel();
 
     public async ValueTask DisposeAsync()
     {
-        if (_sid.Length > 0 && !_aborted && !_ended)
+        // After Abort nothing more is sent: no logout.
+        if (_sid.Length > 0 && !_stop.IsCancellationRequested && !_ended)
         {
             var answered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
             await Send("<presence type='unavailable' xmlns='jabber:client'/>", "type='terminate'", answered);

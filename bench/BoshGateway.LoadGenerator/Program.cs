@@ -51,15 +51,16 @@ else
         await Task.Delay(options.Duration, stop.Token);
         foreach (var p in options.Processes)
         {
-            var grown = p.RssKiB() - rssBefore[p.Name];
-            result[$"{p.Name}_rss_kib"] = p.RssKiB();
+            var rss = p.RssKiB();
+            var grown = rss - rssBefore[p.Name];
+            result[$"{p.Name}_rss_kib"] = rss;
             result[$"{p.Name}_rss_growth_kib"] = grown;
             result[$"{p.Name}_kib_per_session"] = Math.Round((double)grown / options.Users, 1);
         }
     }
     else if (options.Scenario == "reconnect-storm")
     {
-        users = await ReconnectStorm.RunAsync(options, ramp, users, result, stop.Token);
+        users = await ReconnectStorm.RunAsync(ramp, users, result, stop.Token);
         failed = (int)result["reconnect_failures"] > 0 || (int)result["messages_lost"] > 0;
     }
     else

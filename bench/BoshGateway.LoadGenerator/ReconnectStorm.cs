@@ -13,7 +13,7 @@ internal static class ReconnectStorm
 {
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(3);
 
-    public static async Task<IXmppUser?[]> RunAsync(LoadOptions options, LoginRamp ramp, IXmppUser?[] users, Dictionary<string, object> result, CancellationToken cancellationToken)
+    public static async Task<IXmppUser?[]> RunAsync(LoginRamp ramp, IXmppUser?[] users, Dictionary<string, object> result, CancellationToken cancellationToken)
     {
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
         foreach (var user in users)
@@ -52,11 +52,10 @@ internal static class ReconnectStorm
         result["reconnects_per_second"] = Math.Round((back.Length - neverBack) / seconds, 1);
         result["reconnect_ms_p50"] = Percentiles.Of(again.LoginMs, 0.5);
         result["reconnect_ms_p99"] = Percentiles.Of(again.LoginMs, 0.99);
-        again = again with { Users = back };
 
         var delivered = 0;
         var sent = 0;
-        foreach (var user in again.Users)
+        foreach (var user in back)
         {
             if (user is not null)
             {
@@ -64,9 +63,9 @@ internal static class ReconnectStorm
             }
         }
         var sends = new List<Task>();
-        for (var i = 0; i < again.Users.Length; i++)
+        for (var i = 0; i < back.Length; i++)
         {
-            if (again.Users[i] is { } from && again.Users[i ^ 1] is { } to)
+            if (back[i] is { } from && back[i ^ 1] is { } to)
             {
                 sends.Add(from.SendMessageAsync(to.Jid, "after the storm", cancellationToken));
                 sent++;
@@ -80,6 +79,6 @@ internal static class ReconnectStorm
         }
         result["messages_sent"] = sent;
         result["messages_lost"] = sent - Volatile.Read(ref delivered);
-        return again.Users;
+        return back;
     }
 }

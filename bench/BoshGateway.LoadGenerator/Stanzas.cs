@@ -20,10 +20,14 @@ internal static class Stanzas
 
     public static bool IsSaslFailure(string xml) => xml.Contains("<failure", StringComparison.Ordinal);
 
+    /// <summary>A BOSH body that ends the session.</summary>
+    public static bool IsTerminate(string xml) =>
+        xml.Contains("type='terminate'", StringComparison.Ordinal) || xml.Contains("type=\"terminate\"", StringComparison.Ordinal);
+
     /// <summary>A stream error, or a BOSH terminate (the session ended).</summary>
     public static bool IsStreamError(string xml) =>
         xml.Contains("stream:error", StringComparison.Ordinal) || xml.Contains("<error xmlns='http://etherx.jabber.org/streams'", StringComparison.Ordinal)
-        || xml.Contains("type='terminate'", StringComparison.Ordinal) || xml.Contains("type=\"terminate\"", StringComparison.Ordinal);
+        || IsTerminate(xml);
 
     public static bool IsSaslChallenge(string xml) => xml.Contains("<challenge", StringComparison.Ordinal);
 
