@@ -1,10 +1,14 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using BoshGateway.Backend;
+using BoshGateway.Bosh;
+using BoshGateway.Configuration;
+using BoshGateway.Http;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Benchmarks;
 
@@ -19,6 +23,7 @@ public class BoshSessionBenchmarks
     private const int Sessions = 8000;
     private const int Lookups = 1000;
     private readonly SessionTable _table = new();
+    private SessionLifecycle _lifecycle = null!;
     private string[] _sids = [];
     private BoshSession _session = null!;
     private LoopbackLink _link = null!;
@@ -30,11 +35,13 @@ public class BoshSessionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        var options = Options.Create(new GatewayOptions { MaxSessionsPerClientAddress = int.MaxValue });
+        _lifecycle = new SessionLifecycle(_table, new InMemorySessionDirectory(), new ClientAddressLimiter(options), new NoConnector(), options, TimeProvider.System, NullLoggerFactory.Instance);
         _sids = new string[Sessions];
         for (var i = 0; i < Sessions; i++)
         {
             var session = NewSession(SessionId.New(), new LoopbackLink());
-            _table.TryAdd(session);
+            _lifecycle.Add(session);
             _sids[i] = session.Sid;
         }
         _link = new LoopbackLink();
@@ -46,10 +53,11 @@ public class BoshSessionBenchmarks
         _ = _session.HandleAsync(BoshBodyParser.Parse(WithRid(_emptyRequest)), CancellationToken.None); // held from now on
     }
 
-    private static BoshSession NewSession(string sid, LoopbackLink link)
+    private BoshSession NewSession(string sid, LoopbackLink link)
     {
-        var session = new BoshSession(new BoshSessionParameters(sid, 1_000_000_000_000, "example.org", "en", "1.11", 60, 1, 60, 5, 120, false, null),
-            link, TimeProvider.System, TimeSpan.FromSeconds(2), NullLogger.Instance, (_, _) => { });
+        var info = _lifecycle.TryAdmit(SessionTransport.Bosh, null, sid)!;
+        var session = new BoshSession(info, new BoshSessionParameters(sid, 1_000_000_000_000, "example.org", "en", "1.11", 60, 1, 60, 5, 120, false, null),
+            link, _lifecycle, TimeSpan.FromSeconds(2), NullLogger.Instance);
         session.Start();
         return session;
     }
@@ -116,6 +124,10 @@ public class BoshSessionBenchmarks
         {
         }
 
+        public bool HasRoomFor(int bytes) => true;
+
+        public Task WaitForRoomAsync(int bytes) => Task.CompletedTask;
+
         public void Restart(string? language)
         {
         }
@@ -145,5 +157,11 @@ public class BoshSessionBenchmarks
         void IXmlStreamHandler.OnElement(XmlElement element) => _events!.OnBackendElement(element, _header!.Namespaces);
 
         void IXmlStreamHandler.OnStreamEnd() => _events!.OnBackendClosed(null);
+    }
+
+    /// <summary>Sessions here get their links directly; nothing dials.</summary>
+    private sealed class NoConnector : IBackendConnector
+    {
+        public Task<IBackendLink> ConnectAsync(BackendTarget target, string? language, CancellationToken cancellationToken) => throw new InvalidOperationException("not used");
     }
 }

@@ -14,6 +14,9 @@ public sealed class XmlStreamException : Exception
     /// <summary>The class of error, for choosing the protocol's answer.</summary>
     public XmlStreamError Error { get; }
 
+    /// <summary>The BOSH terminate condition (XEP-0124 §17.2) matching <see cref="Error"/>: a limit is a policy violation, anything else a bad request.</summary>
+    public string BoshCondition => Error == XmlStreamError.PolicyViolation ? "policy-violation" : "bad-request";
+
     /// <summary>The XMPP stream error condition (RFC 6120 §4.9.3) matching <see cref="Error"/>.</summary>
     public string StreamErrorCondition => Error switch
     {

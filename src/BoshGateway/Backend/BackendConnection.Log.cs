@@ -1,16 +1,17 @@
+using BoshGateway.Diagnostics;
 namespace BoshGateway.Backend;
 
 internal sealed partial class BackendConnection
 {
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1200, EventName = "BackendStreamEnded", Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} ended: {Reason}")]
+        [LoggerMessage(EventId = EventIds.BackendStreamEnded, EventName = nameof(EventIds.BackendStreamEnded), Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} ended: {Reason}")]
         public static partial void StreamEnded(ILogger logger, string host, int port, string reason);
 
-        [LoggerMessage(EventId = 1201, EventName = "BackendWriteFailed", Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} failed: {Reason}")]
+        [LoggerMessage(EventId = EventIds.BackendWriteFailed, EventName = nameof(EventIds.BackendWriteFailed), Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} failed: {Reason}")]
         public static partial void WriteFailed(ILogger logger, string host, int port, string reason);
 
-        [LoggerMessage(EventId = 1202, EventName = "BackendCertificateRejected", Level = LogLevel.Warning, Message = "Certificate of {Host}:{Port} rejected: {Errors}")]
+        [LoggerMessage(EventId = EventIds.BackendCertificateRejected, EventName = nameof(EventIds.BackendCertificateRejected), Level = LogLevel.Warning, Message = "Certificate of {Host}:{Port} rejected: {Errors}")]
         public static partial void CertificateRejected(ILogger logger, string host, int port, string errors);
     }
 }

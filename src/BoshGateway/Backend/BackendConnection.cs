@@ -12,7 +12,10 @@ namespace BoshGateway.Backend;
 ///   Socket → NetworkStream → [SslStream after STARTTLS or for direct TLS] → read loop → XmlStreamReader → IBackendEvents
 ///                                                                        ← write loop ← Channel&lt;bytes&gt; ← session
 /// </code>
-/// The read loop parks on a zero-byte read, so an idle stream holds no rented buffer.
+/// The read loop parks on a zero-byte read, so an idle stream holds no rented buffer. Bytes queued
+/// toward the server are counted: a session asks <see cref="HasRoomFor"/> before it sends a client's
+/// payload and waits (<see cref="WaitForRoomAsync"/>) while the server is behind by more than
+/// <c>Gateway:Backends:MaxQueuedBytes</c>, so a fast client in front of a slow server cannot grow memory.
 /// </summary>
 internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandler, IDisposable
 {
@@ -34,11 +37,15 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private int _state; // 0 open, 1 closing, 2 aborted/disposed
 
     private readonly long _keepAliveMs;
+    private readonly long _maxQueuedBytes;
     private long _lastWriteMs = Environment.TickCount64;
+    private long _queuedBytes;
+    private TaskCompletionSource? _roomWaiter;
 
-    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, ILogger logger)
+    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, long maxQueuedBytes, ILogger logger)
     {
         _keepAliveMs = (long)keepAlive.TotalMilliseconds;
+        _maxQueuedBytes = maxQueuedBytes;
         _socket = socket;
         _stream = stream;
         _target = target;
@@ -62,26 +69,62 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         _ = Task.Run(WriteLoopAsync);
     }
 
-    public void Send(ReadOnlyMemory<byte> data) => _outbound.Writer.TryWrite(data);
+    public void Send(ReadOnlyMemory<byte> data) => Enqueue(data);
+
+    public bool HasRoomFor(int bytes)
+    {
+        var queued = Volatile.Read(ref _queuedBytes);
+        // An empty queue always takes one payload (its size is bounded by the client-side limits);
+        // a connection that is going away takes anything (it is dropped, not written).
+        return queued == 0 || queued + bytes <= _maxQueuedBytes || Volatile.Read(ref _state) != 0;
+    }
+
+    public Task WaitForRoomAsync(int bytes)
+    {
+        if (HasRoomFor(bytes))
+        {
+            return Task.CompletedTask;
+        }
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiter = Interlocked.CompareExchange(ref _roomWaiter, waiter, null) ?? waiter;
+        // Checked again once the waiter is visible to the write loop, so a drain in between is not missed.
+        if (HasRoomFor(bytes))
+        {
+            WakeRoomWaiter();
+        }
+        return waiter.Task;
+    }
 
     public void KeepAlive()
     {
         if (Volatile.Read(ref _state) == 0 && Environment.TickCount64 - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
         {
-            _outbound.Writer.TryWrite(Whitespace);
+            Enqueue(Whitespace);
         }
     }
 
-    public void Restart(string? language) => _outbound.Writer.TryWrite(StreamHeader(_target.Domain, language));
+    public void Restart(string? language) => Enqueue(StreamHeader(_target.Domain, language));
 
     public void Close()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
-            _outbound.Writer.TryWrite(StreamClose);
+            Enqueue(StreamClose);
             _outbound.Writer.TryComplete();
+            WakeRoomWaiter();
         }
     }
+
+    private void Enqueue(ReadOnlyMemory<byte> data)
+    {
+        Interlocked.Add(ref _queuedBytes, data.Length);
+        if (!_outbound.Writer.TryWrite(data))
+        {
+            Interlocked.Add(ref _queuedBytes, -data.Length);
+        }
+    }
+
+    private void WakeRoomWaiter() => Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
 
     public void Abort()
     {
@@ -90,6 +133,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             _outbound.Writer.TryComplete();
             _abort.Cancel();
             DisposeTransport();
+            WakeRoomWaiter();
         }
     }
 
@@ -105,15 +149,12 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         {
             foreach (var data in lastWrites)
             {
-                _outbound.Writer.TryWrite(data);
+                Enqueue(data);
             }
             _outbound.Writer.TryComplete();
+            WakeRoomWaiter();
         }
     }
-
-    /// <summary>Writes the opening stream header during the handshake (before the write loop runs).</summary>
-    internal ValueTask WriteDirectAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-        => _stream.WriteAsync(data, cancellationToken);
 
     internal static byte[] StreamHeader(string domain, string? language)
     {
@@ -233,9 +274,11 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
                 while (reader.TryRead(out var data))
                 {
                     await _stream.WriteAsync(data, _abort.Token);
+                    Interlocked.Add(ref _queuedBytes, -data.Length);
                 }
                 await _stream.FlushAsync(_abort.Token);
                 Volatile.Write(ref _lastWriteMs, Environment.TickCount64);
+                WakeRoomWaiter();
             }
             if (Volatile.Read(ref _state) == 1)
             {

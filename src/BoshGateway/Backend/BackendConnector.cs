@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Net.Sockets;
 using BoshGateway.Configuration;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,7 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
         try
         {
             await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
-            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, options.Value.Backends.KeepAliveInterval, logger);
+            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, options.Value.Backends.KeepAliveInterval, options.Value.Backends.MaxQueuedBytes, logger);
             await connection.HandshakeAsync(language, timeout.Token);
             Log.Connected(logger, target.Host, target.Port, target.Domain, connection.IsTls);
             return connection;
@@ -44,10 +45,10 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1210, EventName = "BackendConnected", Level = LogLevel.Debug, Message = "Connected to {Host}:{Port} for {Domain} (TLS: {Tls})")]
+        [LoggerMessage(EventId = EventIds.BackendConnected, EventName = nameof(EventIds.BackendConnected), Level = LogLevel.Debug, Message = "Connected to {Host}:{Port} for {Domain} (TLS: {Tls})")]
         public static partial void Connected(ILogger logger, string host, int port, string domain, bool tls);
 
-        [LoggerMessage(EventId = 1211, EventName = "BackendConnectFailed", Level = LogLevel.Information, Message = "Cannot open a stream to {Host}:{Port} for {Domain}: {Reason}")]
+        [LoggerMessage(EventId = EventIds.BackendConnectFailed, EventName = nameof(EventIds.BackendConnectFailed), Level = LogLevel.Information, Message = "Cannot open a stream to {Host}:{Port} for {Domain}: {Reason}")]
         public static partial void ConnectFailed(ILogger logger, string host, int port, string domain, string reason);
     }
 }

@@ -12,6 +12,15 @@ public interface IBackendLink
     /// <summary>Queues bytes for the server.</summary>
     void Send(ReadOnlyMemory<byte> data);
 
+    /// <summary>
+    /// True when <paramref name="bytes"/> more fit in the queue toward the server
+    /// (<c>Gateway:Backends:MaxQueuedBytes</c>; an empty queue always takes one payload).
+    /// </summary>
+    bool HasRoomFor(int bytes);
+
+    /// <summary>Completes when the queue toward the server has drained (some of) what it held, or the stream ended; check <see cref="HasRoomFor"/> again.</summary>
+    Task WaitForRoomAsync(int bytes);
+
     /// <summary>Sends a fresh stream header (XEP-0206 §5 restart, RFC 7395 re-open).</summary>
     void Restart(string? language);
 

@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Globalization;
 using BoshGateway.Backend;
 using BoshGateway.Cluster;
@@ -19,11 +20,9 @@ namespace BoshGateway.Bosh;
 /// </summary>
 internal sealed partial class BoshEndpoint(
     IOptions<GatewayOptions> options,
-    SessionTable sessions,
+    SessionLifecycle lifecycle,
     ISessionDirectory directory,
-    IBackendConnector connector,
     OriginPolicy origins,
-    ClientAddressLimiter addresses,
     TimeProvider time,
     ILoggerFactory loggers,
     ClusterRouter? cluster = null)
@@ -31,7 +30,7 @@ internal sealed partial class BoshEndpoint(
     private const string HighestVersion = "1.11";
     private static readonly TimeSpan WriteTurnLimit = TimeSpan.FromSeconds(2);
     private readonly ILogger _logger = loggers.CreateLogger<BoshEndpoint>();
-    private readonly ILogger _sessionLogger = loggers.CreateLogger<BoshSession>();
+    private readonly SessionTable _sessions = lifecycle.Table;
     private readonly GatewayOptions _options = options.Value;
 
     public async Task HandleAsync(HttpContext context)
@@ -114,14 +113,13 @@ internal sealed partial class BoshEndpoint(
         }
         catch (XmlStreamException ex)
         {
-            var condition = ex.Error == XmlStreamError.PolicyViolation ? BoshConditions.PolicyViolation : BoshConditions.BadRequest;
-            Log.BadRequest(_logger, condition, ex.Message);
-            return BoshReply.With(BoshResponseWriter.Terminate(condition));
+            Log.BadRequest(_logger, ex.BoshCondition, ex.Message);
+            return BoshReply.With(BoshResponseWriter.Terminate(ex.BoshCondition));
         }
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return BoshReply.With(ex.Sid is not null && sessions.TryGet(ex.Sid, out var refused)
+            return BoshReply.With(ex.Sid is not null && _sessions.TryGet(ex.Sid, out var refused)
                 ? refused.End(ex.Condition, SessionEndReason.Error)
                 : BoshResponseWriter.Terminate(ex.Condition));
         }
@@ -132,7 +130,7 @@ internal sealed partial class BoshEndpoint(
             {
                 return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, context.RequestAborted);
             }
-            if (sessions.TryGet(sid, out var session))
+            if (_sessions.TryGet(sid, out var session))
             {
                 var answer = await session.HandleAsync(body, context.RequestAborted);
                 directory.RecordAnswer(sid, body.Rid, answer.Body);
@@ -152,7 +150,7 @@ internal sealed partial class BoshEndpoint(
         catch (BoshProtocolException ex)
         {
             Log.BadRequest(_logger, ex.Condition, ex.Message);
-            return BoshReply.With(body.Sid is { } sid && sessions.TryGet(sid, out var session)
+            return BoshReply.With(body.Sid is { } sid && _sessions.TryGet(sid, out var session)
                 ? session.End(ex.Condition, SessionEndReason.Error)
                 : BoshResponseWriter.Terminate(ex.Condition));
         }
@@ -166,29 +164,26 @@ internal sealed partial class BoshEndpoint(
             Log.DirectoryUnavailable(_logger);
             return BoshReply.Unavailable;
         }
-        if (!addresses.TryAcquire(client))
+        if (lifecycle.TryAdmit(SessionTransport.Bosh, client, cluster?.NewSessionId() ?? SessionId.New()) is not { } info)
         {
             // Before any session exists a binding-level refusal is right (XEP-0124 §17.1; robustness D1).
-            Log.TooManySessions(_logger, client?.ToString() ?? "unknown");
             return BoshReply.WithStatus(StatusCodes.Status429TooManyRequests);
         }
-        var started = false;
         try
         {
-            var answer = await StartSessionAsync(body, client, requestAborted);
-            started = answer.Started;
-            return answer.Reply;
+            return await StartSessionAsync(info, body, requestAborted);
         }
         finally
         {
-            if (!started)
+            // Gives the slot back when the session did not start; a no-op once it has (its end gives it back).
+            if (!_sessions.TryGet(info.Sid, out _))
             {
-                addresses.Release(client);
+                lifecycle.Abandon(info);
             }
         }
     }
 
-    private async Task<(BoshReply Reply, bool Started)> StartSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
+    private async Task<BoshReply> StartSessionAsync(SessionInfo info, BoshBody body, CancellationToken requestAborted)
     {
         var bosh = _options.Bosh;
         var target = BackendRoute.Resolve(_options.Backends, body.Attribute("to"), body.Attribute("route"));
@@ -197,7 +192,7 @@ internal sealed partial class BoshEndpoint(
         var hold = (int)Math.Clamp(body.Number("hold") ?? 1, 0, bosh.MaxHold);
         var language = body.Attribute("xml:lang");
         var parameters = new BoshSessionParameters(
-            cluster?.NewSessionId() ?? SessionId.New(),
+            info.Sid,
             body.Rid,
             target.Domain,
             language,
@@ -208,59 +203,30 @@ internal sealed partial class BoshEndpoint(
             (int)bosh.Polling.TotalSeconds,
             (int)bosh.MaxPause.TotalSeconds,
             body.Attribute("ack") is not null,
-            body.Attribute("newkey"));
+            body.Attribute("newkey"))
+        {
+            QueueFullTimeout = _options.Backends.QueueFullTimeout,
+        };
 
         var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());
         if (!await directory.TryRegisterAsync(record, requestAborted))
         {
             Log.DirectoryUnavailable(_logger);
-            return (BoshReply.Unavailable, false);
+            return BoshReply.Unavailable;
         }
-        IBackendLink link;
-        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(requestAborted))
+        var connected = await lifecycle.ConnectAsync(info, target, language, requestAborted);
+        if (connected.Link is not { } link)
         {
-            timeout.CancelAfter(bosh.SessionStartTimeout);
-            try
-            {
-                link = await connector.ConnectAsync(target, language, timeout.Token);
-            }
-            catch (BackendConnectException ex) when (ex.StreamError is { } error)
-            {
-                directory.Remove(parameters.Sid);
-                return (BoshReply.With(BoshResponseWriter.Write(
-                    [new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)],
-                    [error],
-                    declareStream: true, declareXmpp: false)), false);
-            }
-            catch (Exception ex) when (ex is BackendConnectException or OperationCanceledException)
-            {
-                Log.BackendUnreachable(_logger, target.Host, target.Port, ex.Message);
-                directory.Remove(parameters.Sid);
-                return (BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed)), false);
-            }
+            return BoshReply.With(connected.StreamError is { } error
+                ? BoshResponseWriter.Write([new("type", "terminate"), new("condition", BoshConditions.RemoteStreamError)], [error], declareStream: true, declareXmpp: false)
+                : BoshResponseWriter.Terminate(BoshConditions.RemoteConnectionFailed));
         }
-
-        var released = 0;
-        var session = new BoshSession(parameters, link, time, bosh.ReportMissingAfter, _sessionLogger, (ended, reason) =>
-        {
-            if (Interlocked.Exchange(ref released, 1) == 0)
-            {
-                addresses.Release(client);
-            }
-            OnSessionEnded(ended, reason);
-        });
-        sessions.TryAdd(session);
-        Log.SessionCreated(_logger, session.Sid, target.Domain, wait, hold);
+        var session = new BoshSession(info, parameters, link, lifecycle, bosh.ReportMissingAfter, lifecycle.CreateLogger<BoshSession>(info));
+        lifecycle.Add(session);
+        lifecycle.Started(info, target.Domain);
         var created = session.Start();
         directory.RecordAnswer(session.Sid, body.Rid, created);
-        return (BoshReply.With(created), true);
-    }
-
-    private void OnSessionEnded(BoshSession session, SessionEndReason reason)
-    {
-        sessions.Remove(session);
-        directory.Remove(session.Sid);
-        Log.SessionEnded(_logger, session.Sid, reason);
+        return BoshReply.With(created);
     }
 
     private static string NegotiateVersion(string? requested)
@@ -289,25 +255,17 @@ internal sealed partial class BoshEndpoint(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1010, EventName = "BoshSessionCreated", Level = LogLevel.Information, Message = "BOSH session {Sid} created for {Domain} (wait {Wait}, hold {Hold})")]
-        public static partial void SessionCreated(ILogger logger, string sid, string domain, int wait, int hold);
 
-        [LoggerMessage(EventId = 1011, EventName = "BoshSessionEnded", Level = LogLevel.Information, Message = "BOSH session {Sid} ended: {Reason}")]
-        public static partial void SessionEnded(ILogger logger, string sid, SessionEndReason reason);
 
-        [LoggerMessage(EventId = 1012, EventName = "BoshBadRequest", Level = LogLevel.Information, Message = "BOSH request refused with {Condition}: {Reason}")]
+        [LoggerMessage(EventId = EventIds.BoshBadRequest, EventName = nameof(EventIds.BoshBadRequest), Level = LogLevel.Information, Message = "BOSH request refused with {Condition}: {Reason}")]
         public static partial void BadRequest(ILogger logger, string condition, string reason);
 
-        [LoggerMessage(EventId = 1014, EventName = "TooManySessions", Level = LogLevel.Warning, Message = "Session refused: {Address} holds the most sessions one address may")]
-        public static partial void TooManySessions(ILogger logger, string address);
 
-        [LoggerMessage(EventId = 1015, EventName = "SessionDirectoryUnavailable", Level = LogLevel.Warning, Message = "New BOSH session refused with 503: the session directory (Redis) cannot be reached")]
+        [LoggerMessage(EventId = EventIds.SessionDirectoryUnavailable, EventName = nameof(EventIds.SessionDirectoryUnavailable), Level = LogLevel.Warning, Message = "New BOSH session refused with 503: the session directory (Redis) cannot be reached")]
         public static partial void DirectoryUnavailable(ILogger logger);
 
-        [LoggerMessage(EventId = 1016, EventName = "BackendUnreachable", Level = LogLevel.Warning, Message = "New BOSH session refused with remote-connection-failed: no stream to {Host}:{Port}: {Reason}")]
-        public static partial void BackendUnreachable(ILogger logger, string host, int port, string reason);
 
-        [LoggerMessage(EventId = 1013, EventName = "BoshOriginRefused", Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
+        [LoggerMessage(EventId = EventIds.BoshOriginRefused, EventName = nameof(EventIds.BoshOriginRefused), Level = LogLevel.Information, Message = "BOSH request from origin {Origin} refused")]
         public static partial void OriginRefused(ILogger logger, Microsoft.Extensions.Primitives.StringValues origin);
     }
 }

@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
@@ -101,19 +102,19 @@ internal sealed partial class ClusterRouter(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1340, EventName = "ForwardingToOwner", Level = LogLevel.Debug, Message = "Request for session {Sid} forwarded to its owner {Owner}")]
+        [LoggerMessage(EventId = EventIds.ForwardingToOwner, EventName = nameof(EventIds.ForwardingToOwner), Level = LogLevel.Debug, Message = "Request for session {Sid} forwarded to its owner {Owner}")]
         public static partial void Forwarding(ILogger logger, string sid, string owner);
 
-        [LoggerMessage(EventId = 1341, EventName = "OwnerGone", Level = LogLevel.Information, Message = "Session {Sid} ended with its owner node {Owner}: item-not-found")]
+        [LoggerMessage(EventId = EventIds.OwnerGone, EventName = nameof(EventIds.OwnerGone), Level = LogLevel.Information, Message = "Session {Sid} ended with its owner node {Owner}: item-not-found")]
         public static partial void OwnerGone(ILogger logger, string sid, string owner);
 
-        [LoggerMessage(EventId = 1342, EventName = "ReplayedFromDirectory", Level = LogLevel.Information, Message = "Session {Sid}: rid {Rid} answered again from Redis (its owner is gone)")]
+        [LoggerMessage(EventId = EventIds.ReplayedFromDirectory, EventName = nameof(EventIds.ReplayedFromDirectory), Level = LogLevel.Information, Message = "Session {Sid}: rid {Rid} answered again from Redis (its owner is gone)")]
         public static partial void ReplayedFromDirectory(ILogger logger, string sid, long rid);
 
-        [LoggerMessage(EventId = 1344, EventName = "OwnerUnreachable", Level = LogLevel.Information, Message = "Session {Sid}: owner {Owner} cannot be reached now (registry: {State}); answered 503 so the client resends")]
+        [LoggerMessage(EventId = EventIds.OwnerUnreachable, EventName = nameof(EventIds.OwnerUnreachable), Level = LogLevel.Information, Message = "Session {Sid}: owner {Owner} cannot be reached now (registry: {State}); answered 503 so the client resends")]
         public static partial void TryAgain(ILogger logger, string sid, string owner, NodeState state);
 
-        [LoggerMessage(EventId = 1343, EventName = "ForgedForward", Level = LogLevel.Warning, Message = "Refused a request from {Address} that claims to be forwarded by a node but is not signed with the cluster secret")]
+        [LoggerMessage(EventId = EventIds.ForgedForward, EventName = nameof(EventIds.ForgedForward), Level = LogLevel.Warning, Message = "Refused a request from {Address} that claims to be forwarded by a node but is not signed with the cluster secret")]
         public static partial void ForgedForward(ILogger logger, string address);
     }
 }

@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Collections.Concurrent;
 using System.Net;
 using BoshGateway.Configuration;
@@ -194,9 +195,10 @@ internal sealed partial class NodeRegistry(
     private void EndSessionsAfterLostLease(TimeSpan silentFor)
     {
         var count = 0;
-        foreach (var session in sessions.All)
+        // Only BOSH sessions are known to other nodes; a WebSocket lives with its connection.
+        foreach (var session in sessions.All.Where(s => s.Info.Transport == SessionTransport.Bosh))
         {
-            session.EndUnplanned(BoshConditions.ItemNotFound, SessionEndReason.OwnershipLost);
+            session.EndUnplanned(SessionEndReason.OwnershipLost);
             count++;
         }
         Log.LeaseLost(logger, silentFor, count);
@@ -236,22 +238,22 @@ internal sealed partial class NodeRegistry(
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1320, EventName = "NodeJoined", Level = LogLevel.Information, Message = "Node {Node} serves the cluster at {Url}")]
+        [LoggerMessage(EventId = EventIds.NodeJoined, EventName = nameof(EventIds.NodeJoined), Level = LogLevel.Information, Message = "Node {Node} serves the cluster at {Url}")]
         public static partial void Joined(ILogger logger, string node, string url);
 
-        [LoggerMessage(EventId = 1321, EventName = "HeartbeatFailed", Level = LogLevel.Debug, Message = "Node heartbeat failed: {Message}")]
+        [LoggerMessage(EventId = EventIds.HeartbeatFailed, EventName = nameof(EventIds.HeartbeatFailed), Level = LogLevel.Debug, Message = "Node heartbeat failed: {Message}")]
         public static partial void HeartbeatFailed(ILogger logger, string message);
 
-        [LoggerMessage(EventId = 1322, EventName = "DuplicateNodeId", Level = LogLevel.Error, Message = "Another process registered node id {Node} at {Url}: give every node its own Gateway:Node:Id")]
+        [LoggerMessage(EventId = EventIds.DuplicateNodeId, EventName = nameof(EventIds.DuplicateNodeId), Level = LogLevel.Error, Message = "Another process registered node id {Node} at {Url}: give every node its own Gateway:Node:Id")]
         public static partial void DuplicateNodeId(ILogger logger, string node, string url);
 
-        [LoggerMessage(EventId = 1323, EventName = "SessionsRepublished", Level = LogLevel.Warning, Message = "Redis had lost this node's registry entry (restart without persistence, FLUSHALL or failover); re-registered {Count} sessions")]
+        [LoggerMessage(EventId = EventIds.SessionsRepublished, EventName = nameof(EventIds.SessionsRepublished), Level = LogLevel.Warning, Message = "Redis had lost this node's registry entry (restart without persistence, FLUSHALL or failover); re-registered {Count} sessions")]
         public static partial void Republished(ILogger logger, int count);
 
-        [LoggerMessage(EventId = 1324, EventName = "LeaseLost", Level = LogLevel.Warning, Message = "This node was out of the registry for {SilentFor} (longer than Gateway:Cluster:NodeLease); other nodes have answered its sessions as gone, so it ended {Count} sessions")]
+        [LoggerMessage(EventId = EventIds.LeaseLost, EventName = nameof(EventIds.LeaseLost), Level = LogLevel.Warning, Message = "This node was out of the registry for {SilentFor} (longer than Gateway:Cluster:NodeLease); other nodes have answered its sessions as gone, so it ended {Count} sessions")]
         public static partial void LeaseLost(ILogger logger, TimeSpan silentFor, int count);
 
-        [LoggerMessage(EventId = 1325, EventName = "LeaveFailed", Level = LogLevel.Debug, Message = "Could not remove this node's registry entry: {Message}")]
+        [LoggerMessage(EventId = EventIds.LeaveFailed, EventName = nameof(EventIds.LeaveFailed), Level = LogLevel.Debug, Message = "Could not remove this node's registry entry: {Message}")]
         public static partial void LeaveFailed(ILogger logger, string message);
     }
 }

@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using BoshGateway.Bosh;
@@ -110,7 +111,7 @@ internal sealed partial class OwnerForwarder : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1330, EventName = "ForwardFailed", Level = LogLevel.Information, Message = "Forwarding to the owner at {Url} failed ({Error})")]
+        [LoggerMessage(EventId = EventIds.ForwardFailed, EventName = nameof(EventIds.ForwardFailed), Level = LogLevel.Information, Message = "Forwarding to the owner at {Url} failed ({Error})")]
         public static partial void ForwardFailed(ILogger logger, string url, ForwarderError error, Exception? exception);
     }
 }

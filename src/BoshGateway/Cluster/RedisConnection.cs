@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using BoshGateway.Configuration;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -58,13 +59,13 @@ public sealed partial class RedisConnection : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1300, EventName = "RedisConnectionFailed", Level = LogLevel.Warning, Message = "Redis connection to {EndPoint} failed ({FailureType}): {Message}. Sessions continue on their owners; new sessions are refused until it returns")]
+        [LoggerMessage(EventId = EventIds.RedisConnectionFailed, EventName = nameof(EventIds.RedisConnectionFailed), Level = LogLevel.Warning, Message = "Redis connection to {EndPoint} failed ({FailureType}): {Message}. Sessions continue on their owners; new sessions are refused until it returns")]
         public static partial void ConnectionFailed(ILogger logger, System.Net.EndPoint? endPoint, ConnectionFailureType failureType, string? message);
 
-        [LoggerMessage(EventId = 1301, EventName = "RedisConnectionRestored", Level = LogLevel.Information, Message = "Redis connection to {EndPoint} restored")]
+        [LoggerMessage(EventId = EventIds.RedisConnectionRestored, EventName = nameof(EventIds.RedisConnectionRestored), Level = LogLevel.Information, Message = "Redis connection to {EndPoint} restored")]
         public static partial void ConnectionRestored(ILogger logger, System.Net.EndPoint? endPoint);
 
-        [LoggerMessage(EventId = 1302, EventName = "RedisNotConnectedAtStart", Level = LogLevel.Warning, Message = "Redis is not reachable at start-up; the node starts and keeps trying")]
+        [LoggerMessage(EventId = EventIds.RedisNotConnectedAtStart, EventName = nameof(EventIds.RedisNotConnectedAtStart), Level = LogLevel.Warning, Message = "Redis is not reachable at start-up; the node starts and keeps trying")]
         public static partial void NotConnectedAtStart(ILogger logger);
     }
 }

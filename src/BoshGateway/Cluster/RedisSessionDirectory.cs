@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Collections.Concurrent;
 using System.Globalization;
 using BoshGateway.Configuration;
@@ -175,10 +176,10 @@ internal sealed partial class RedisSessionDirectory : ISessionDirectory
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1310, EventName = "SessionRegisterFailed", Level = LogLevel.Warning, Message = "Session {Sid} could not be registered in Redis: {Message}")]
+        [LoggerMessage(EventId = EventIds.SessionRegisterFailed, EventName = nameof(EventIds.SessionRegisterFailed), Level = LogLevel.Warning, Message = "Session {Sid} could not be registered in Redis: {Message}")]
         public static partial void RegisterFailed(ILogger logger, string sid, string message);
 
-        [LoggerMessage(EventId = 1311, EventName = "SessionLookupFailed", Level = LogLevel.Debug, Message = "Session {Sid} could not be looked up in Redis: {Message}")]
+        [LoggerMessage(EventId = EventIds.SessionLookupFailed, EventName = nameof(EventIds.SessionLookupFailed), Level = LogLevel.Debug, Message = "Session {Sid} could not be looked up in Redis: {Message}")]
         public static partial void LookupFailed(ILogger logger, string sid, string message);
     }
 }

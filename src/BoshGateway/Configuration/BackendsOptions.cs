@@ -18,6 +18,18 @@ public sealed class BackendsOptions
     /// <summary>Send a whitespace keepalive on a backend stream idle this long (RFC 6120 §4.6.1), so NATs and firewalls keep it. Default 60 s.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Per session, the most bytes queued toward the server before the gateway stops taking more from the
+    /// client (WebSocket: stops reading; BOSH: holds the request). Default 256 KiB.
+    /// </summary>
+    public int MaxQueuedBytes { get; set; } = 256 * 1024;
+
+    /// <summary>
+    /// How long a session may stay blocked on a full queue toward the server before it ends with
+    /// <c>policy-violation</c> (the server is not reading). Default 30 s.
+    /// </summary>
+    public TimeSpan QueueFullTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary><c>host:port</c> pairs a client's BOSH <c>route</c> may name. Empty (default): <c>route</c> is never dialled.</summary>
     public IList<string> AllowedRoutes { get; } = [];
 }

@@ -1,3 +1,4 @@
+using BoshGateway.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -120,10 +121,10 @@ internal static partial class DemoPageEndpoints
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1200, EventName = "DemoPageServing", Level = LogLevel.Information, Message = "Demo page at / with Converse.js from {Folder}")]
+        [LoggerMessage(EventId = EventIds.DemoPageServing, EventName = nameof(EventIds.DemoPageServing), Level = LogLevel.Information, Message = "Demo page at / with Converse.js from {Folder}")]
         public static partial void Serving(ILogger logger, string folder);
 
-        [LoggerMessage(EventId = 1201, EventName = "DemoPageAssetsMissing", Level = LogLevel.Warning, Message = "Demo page is enabled but Converse.js is missing from {Folder}: run npm ci --prefix src/BoshGateway/DemoPage and build again")]
+        [LoggerMessage(EventId = EventIds.DemoPageAssetsMissing, EventName = nameof(EventIds.DemoPageAssetsMissing), Level = LogLevel.Warning, Message = "Demo page is enabled but Converse.js is missing from {Folder}: run npm ci --prefix src/BoshGateway/DemoPage and build again")]
         public static partial void AssetsMissing(ILogger logger, string folder);
     }
 }

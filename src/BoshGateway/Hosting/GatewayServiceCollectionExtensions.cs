@@ -30,10 +30,11 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IBackendConnector, BackendConnector>();
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<ClientAddressLimiter>();
+        services.AddSingleton<SessionLifecycle>();
         services.AddSingleton<BoshEndpoint>();
-        services.AddSingleton<WebSocketSessionTable>();
         services.AddSingleton<XmppWebSocketEndpoint>();
-        services.AddHostedService<SessionSweeper>();
+        services.AddSingleton<SessionSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
         services.AddHostedService<ShutdownDrain>();
         return services;
     }

@@ -2,7 +2,6 @@ using System.Globalization;
 using BoshGateway.Cluster;
 using BoshGateway.Configuration;
 using BoshGateway.Sessions;
-using BoshGateway.WebSockets;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Http;
@@ -14,10 +13,10 @@ namespace BoshGateway.Http;
 /// </summary>
 internal static class HealthReport
 {
-    public static IResult Write(HttpContext context, SessionTable sessions, WebSocketSessionTable sockets, ISessionDirectory directory, IOptions<GatewayOptions> options)
+    public static IResult Write(HttpContext context, SessionTable sessions, ISessionDirectory directory, IOptions<GatewayOptions> options)
     {
         var status = directory.IsAvailable ? "ok" : "degraded";
-        var line = string.Create(CultureInfo.InvariantCulture, $"{status} node={options.Value.Node.Id} bosh={sessions.Count} websocket={sockets.Count}");
+        var line = string.Create(CultureInfo.InvariantCulture, $"{status} node={options.Value.Node.Id} bosh={sessions.BoshCount} websocket={sessions.WebSocketCount}");
         if (context.RequestServices.GetService<ClusterRouter>() is { } cluster)
         {
             line += string.Create(CultureInfo.InvariantCulture, $" redis={(directory.IsAvailable ? "connected" : "unavailable")} forwarded={cluster.Forwarded}");

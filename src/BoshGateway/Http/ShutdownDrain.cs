@@ -7,7 +7,7 @@ namespace BoshGateway.Http;
 /// held request just answered, often by the unavailable presence of a user whose session ended
 /// first) has no request to receive the <c>system-shutdown</c> on: the session keeps that answer for
 /// the client's next request. So, before the web server stops listening, the sessions are ended and
-/// the gateway waits until every such session has handed its answer over, for at most
+/// the gateway waits until every such session has handed its answer over (and every WebSocket has finished its close handshake), for at most
 /// <see cref="Drain"/>; without this the client meets a refused connection, which Strophe.js retries
 /// quietly for half a minute with the page still showing the user online. New sessions are refused
 /// meanwhile (<see cref="ShutdownGate"/>).
@@ -28,7 +28,7 @@ internal sealed class ShutdownDrain(SessionTable sessions, IHostApplicationLifet
         var deadline = time.GetTimestamp() + (long)(Drain.TotalSeconds * time.TimestampFrequency);
         try
         {
-            // Ended sessions leave the table once their terminate is taken.
+            // Ended sessions leave the table once their last answer is taken (BOSH) or their close handshake is done (WebSocket).
             while (sessions.Count > 0 && time.GetTimestamp() < deadline)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(20), time, cancellationToken);

@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace BoshGateway.Sessions;
 
 /// <summary>The embedded default: one node, sessions known only to this process.</summary>
-internal sealed class InMemorySessionDirectory : ISessionDirectory
+public sealed class InMemorySessionDirectory : ISessionDirectory
 {
     private readonly ConcurrentDictionary<string, SessionRecord> _records = new(StringComparer.Ordinal);
 

@@ -1,25 +1,38 @@
 using BoshGateway.Configuration;
-using BoshGateway.WebSockets;
+using BoshGateway.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Sessions;
 
 /// <summary>
-/// One timer for all sessions: every <c>Gateway:Bosh:TimerResolution</c> it lets each session answer
-/// held requests whose <c>wait</c> ran out and end itself after inactivity. On shutdown it ends every
-/// session with <c>system-shutdown</c>.
+/// One timer for all sessions of both transports: every <c>Gateway:Bosh:TimerResolution</c> it lets
+/// each session run its timers (wait expiry, inactivity, pre-authentication, send-queue deadline,
+/// backend keepalive). Each session's tick is guarded, so one session's fault never stops the sweep or
+/// the host; a sweep that starts late (the previous one, or the thread pool, was slow) is reported as
+/// Kestrel's heartbeat does. On shutdown it ends every session with <see cref="SessionEndReason.Shutdown"/>.
 /// </summary>
-internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSessionTable sockets, IOptions<GatewayOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger) : BackgroundService
+internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger) : BackgroundService
 {
+    private readonly TimeSpan _interval = options.Value.Bosh.TimerResolution;
+    private long _lastCompleted = time.GetTimestamp();
+
+    /// <summary>When the last sweep completed (<see cref="TimeProvider.GetTimestamp"/>), for liveness.</summary>
+    public long LastCompleted => Volatile.Read(ref _lastCompleted);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // End sessions as soon as stopping begins, before the server waits for open requests.
         using var stopping = lifetime.ApplicationStopping.Register(EndAll);
-        using var timer = new PeriodicTimer(options.Value.Bosh.TimerResolution, time);
+        using var timer = new PeriodicTimer(_interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
+                var late = time.GetElapsedTime(LastCompleted) - _interval;
+                if (late > _interval)
+                {
+                    Log.SweepLate(logger, late.TotalMilliseconds, _interval.TotalMilliseconds);
+                }
                 Sweep();
             }
         }
@@ -39,13 +52,10 @@ internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSes
             }
             catch (Exception ex)
             {
-                Log.TickFailed(logger, session.Sid, ex);
+                Log.TickFailed(logger, session.Info.Sid, ex);
             }
         }
-        foreach (var socket in sockets.All)
-        {
-            socket.OnTick();
-        }
+        Volatile.Write(ref _lastCompleted, time.GetTimestamp());
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -56,14 +66,18 @@ internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSes
 
     private void EndAll()
     {
-        var count = sessions.Count + sockets.Count;
+        var count = 0;
         foreach (var session in sessions.All)
         {
-            session.Shutdown();
-        }
-        foreach (var socket in sockets.All)
-        {
-            socket.Shutdown();
+            try
+            {
+                session.EndUnplanned(SessionEndReason.Shutdown);
+                count++;
+            }
+            catch (Exception ex)
+            {
+                Log.TickFailed(logger, session.Info.Sid, ex);
+            }
         }
         if (count > 0)
         {
@@ -73,10 +87,13 @@ internal sealed partial class SessionSweeper(SessionTable sessions, WebSocketSes
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1020, EventName = "SessionTickFailed", Level = LogLevel.Error, Message = "Timer processing failed for session {Sid}")]
+        [LoggerMessage(EventId = EventIds.SessionTickFailed, EventName = nameof(EventIds.SessionTickFailed), Level = LogLevel.Error, Message = "Timer processing failed for session {Sid}")]
         public static partial void TickFailed(ILogger logger, string sid, Exception exception);
 
-        [LoggerMessage(EventId = 1021, EventName = "SessionsShutDown", Level = LogLevel.Information, Message = "Ended {Count} sessions with system-shutdown")]
+        [LoggerMessage(EventId = EventIds.SessionsShutDown, EventName = nameof(EventIds.SessionsShutDown), Level = LogLevel.Information, Message = "Ended {Count} sessions with system-shutdown")]
         public static partial void ShutdownEnded(ILogger logger, int count);
+
+        [LoggerMessage(EventId = EventIds.SweepLate, EventName = nameof(EventIds.SweepLate), Level = LogLevel.Warning, Message = "Session sweep started {LateMs:0} ms late (interval {IntervalMs:0} ms): timers of every session were delayed")]
+        public static partial void SweepLate(ILogger logger, double lateMs, double intervalMs);
     }
 }

@@ -1,19 +1,57 @@
 using System.Collections.Concurrent;
+using BoshGateway.Bosh;
 
 namespace BoshGateway.Sessions;
 
-/// <summary>The live sessions this node owns, by sid. The sweeper walks it; endpoints look sessions up in it.</summary>
+/// <summary>
+/// The live sessions of this node, both transports, by sid: the sweeper walks it, the BOSH endpoint
+/// looks sessions up in it, shutdown waits for it to empty. Only <see cref="SessionLifecycle"/> adds and removes.
+/// </summary>
 public sealed class SessionTable
 {
-    private readonly ConcurrentDictionary<string, BoshSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IGatewaySession> _sessions = new(StringComparer.Ordinal);
+    private int _bosh;
+    private int _websocket;
 
+    /// <summary>Sessions of both transports.</summary>
     public int Count => _sessions.Count;
 
-    public bool TryAdd(BoshSession session) => _sessions.TryAdd(session.Sid, session);
+    public int BoshCount => Volatile.Read(ref _bosh);
 
-    public bool TryGet(string sid, out BoshSession session) => _sessions.TryGetValue(sid, out session!);
+    public int WebSocketCount => Volatile.Read(ref _websocket);
 
-    public void Remove(BoshSession session) => _sessions.TryRemove(new KeyValuePair<string, BoshSession>(session.Sid, session));
+    public IEnumerable<IGatewaySession> All => _sessions.Values;
 
-    public IEnumerable<BoshSession> All => _sessions.Values;
+    public bool TryGet(string sid, out BoshSession session)
+    {
+        if (_sessions.TryGetValue(sid, out var found) && found is BoshSession bosh)
+        {
+            session = bosh;
+            return true;
+        }
+        session = null!;
+        return false;
+    }
+
+    internal bool TryAdd(IGatewaySession session)
+    {
+        if (!_sessions.TryAdd(session.Info.Sid, session))
+        {
+            return false;
+        }
+        Interlocked.Increment(ref Counter(session));
+        return true;
+    }
+
+    internal bool Remove(IGatewaySession session)
+    {
+        if (!_sessions.TryRemove(new KeyValuePair<string, IGatewaySession>(session.Info.Sid, session)))
+        {
+            return false;
+        }
+        Interlocked.Decrement(ref Counter(session));
+        return true;
+    }
+
+    private ref int Counter(IGatewaySession session) => ref session.Info.Transport == SessionTransport.Bosh ? ref _bosh : ref _websocket;
 }

@@ -1,6 +1,7 @@
-using BoshGateway.Backend;
+using BoshGateway.Diagnostics;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
+using BoshGateway.Sessions;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.WebSockets;
@@ -11,16 +12,12 @@ namespace BoshGateway.WebSockets;
 /// </summary>
 internal sealed partial class XmppWebSocketEndpoint(
     IOptions<GatewayOptions> options,
-    WebSocketSessionTable sessions,
-    IBackendConnector connector,
+    SessionLifecycle lifecycle,
     OriginPolicy origins,
-    ClientAddressLimiter addresses,
-    TimeProvider time,
     ILoggerFactory loggers)
 {
     private const string SubProtocol = "xmpp";
     private readonly ILogger _logger = loggers.CreateLogger<XmppWebSocketEndpoint>();
-    private readonly ILogger _sessionLogger = loggers.CreateLogger<XmppWebSocketSession>();
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -47,24 +44,23 @@ internal sealed partial class XmppWebSocketEndpoint(
             context.Response.StatusCode = StatusCodes.Status501NotImplemented;
             return;
         }
-        var client = context.Connection.RemoteIpAddress;
-        if (!addresses.TryAcquire(client))
+        if (lifecycle.TryAdmit(SessionTransport.WebSocket, context.Connection.RemoteIpAddress, SessionId.New()) is not { } info)
         {
-            Log.Refused(_logger, "too many sessions from " + client);
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
             return;
         }
         try
         {
-            await AcceptAsync(context);
+            await AcceptAsync(context, info);
         }
         finally
         {
-            addresses.Release(client);
+            // Gives the slot back if the upgrade failed before the session ran; a no-op after the session's own end.
+            lifecycle.Abandon(info);
         }
     }
 
-    private async Task AcceptAsync(HttpContext context)
+    private async Task AcceptAsync(HttpContext context, SessionInfo info)
     {
         var ws = options.Value.WebSocket;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
@@ -74,21 +70,14 @@ internal sealed partial class XmppWebSocketEndpoint(
             KeepAliveTimeout = ws.KeepAliveTimeout,
             DangerousEnableCompression = false,
         });
-        using var session = new XmppWebSocketSession(socket, options.Value, connector, time, _sessionLogger);
-        sessions.Add(session);
-        try
-        {
-            await session.RunAsync(context.RequestAborted);
-        }
-        finally
-        {
-            sessions.Remove(session);
-        }
+        using var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
+        lifecycle.Add(session);
+        await session.RunAsync(context.RequestAborted);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 1110, EventName = "WebSocketRefused", Level = LogLevel.Information, Message = "WebSocket handshake refused: {Reason}")]
+        [LoggerMessage(EventId = EventIds.WebSocketRefused, EventName = nameof(EventIds.WebSocketRefused), Level = LogLevel.Information, Message = "WebSocket handshake refused: {Reason}")]
         public static partial void Refused(ILogger logger, string reason);
     }
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml.Linq;
+using BoshGateway.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
 using static BoshGateway.Tests.Sessions.SessionHarness;
@@ -325,7 +326,7 @@ public class BoshSessionTests
     {
         var h = new SessionHarness();
         var held = h.Send(1001);
-        h.Session.Shutdown();
+        h.Session.EndUnplanned(SessionEndReason.Shutdown);
         Assert.Equal("system-shutdown", (string?)(await Answer(held)).Attribute("condition"));
         Assert.True(h.Backend.Aborted);
         Assert.Equal([SessionEndReason.Shutdown], h.EndedWith);
@@ -411,7 +412,7 @@ public class BoshSessionTests
     {
         var h = new SessionHarness();
         h.Backend.Server("<message from='bob@localhost/web' id='m3' type='chat'/>");
-        h.Session.Shutdown();
+        h.Session.EndUnplanned(SessionEndReason.Shutdown);
         Assert.Contains(h.Backend.Sent, s => s.Contains("recipient-unavailable", StringComparison.Ordinal) && s.Contains("id='m3'", StringComparison.Ordinal));
     }
 }

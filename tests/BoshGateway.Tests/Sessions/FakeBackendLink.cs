@@ -32,6 +32,22 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public void Send(ReadOnlyMemory<byte> data) => Sent.Add(Encoding.UTF8.GetString(data.Span));
 
+    private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>True while the "server" is behind: the queue toward it has no room.</summary>
+    public bool Full { get; set; }
+
+    public bool HasRoomFor(int bytes) => !Full || Aborted;
+
+    public Task WaitForRoomAsync(int bytes) => HasRoomFor(bytes) ? Task.CompletedTask : _room.Task;
+
+    /// <summary>The "server" caught up.</summary>
+    public void Drain()
+    {
+        Full = false;
+        Interlocked.Exchange(ref _room, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+    }
+
     public void Restart(string? language) => Restarts++;
 
     public int KeepAlives { get; private set; }
@@ -40,7 +56,11 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public void Close() => Closed = true;
 
-    public void Abort() => Aborted = true;
+    public void Abort()
+    {
+        Aborted = true;
+        _room.TrySetResult();
+    }
 
     public void AbortAfter(IReadOnlyList<ReadOnlyMemory<byte>> lastWrites)
     {

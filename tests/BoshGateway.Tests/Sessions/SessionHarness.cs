@@ -1,8 +1,8 @@
 using System.Text;
 using System.Xml.Linq;
+using BoshGateway.Bosh;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Sessions;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace BoshGateway.Tests.Sessions;
@@ -14,8 +14,14 @@ internal sealed class SessionHarness
 
     public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5)
     {
-        Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key);
-        Session = new BoshSession(Parameters, Backend, Time, TimeSpan.FromSeconds(2), NullLogger.Instance, (_, reason) => EndedWith.Add(reason));
+        Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key)
+        {
+            QueueFullTimeout = TimeSpan.FromSeconds(30),
+        };
+        Lifecycle = TestLifecycle.Create(Time, Logs);
+        var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1")!;
+        Session = new BoshSession(info, Parameters, Backend, Lifecycle, TimeSpan.FromSeconds(2), Lifecycle.CreateLogger<BoshSession>(info));
+        Lifecycle.Add(Session);
         CreationResponse = XElement.Parse(Encoding.UTF8.GetString(Session.Start()));
     }
 
@@ -29,7 +35,15 @@ internal sealed class SessionHarness
 
     public XElement CreationResponse { get; }
 
-    public List<SessionEndReason> EndedWith { get; } = [];
+    public RecordingLoggerFactory Logs { get; } = new();
+
+    public SessionLifecycle Lifecycle { get; }
+
+    /// <summary>The reasons of the session's end lines (one per end, however many paths tried to end it).</summary>
+    public List<SessionEndReason> EndedWith => Logs.EndReasons;
+
+    /// <summary>True while the session is in the live table.</summary>
+    public bool IsListed => Lifecycle.Table.TryGet("sid1", out _);
 
     public Pending Send(long rid, string children = "", string attributes = "", CancellationToken aborted = default)
     {

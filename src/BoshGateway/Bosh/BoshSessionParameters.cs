@@ -1,4 +1,4 @@
-namespace BoshGateway.Sessions;
+namespace BoshGateway.Bosh;
 
 /// <summary>What was agreed at session creation (XEP-0124 §7.2), in whole seconds where the protocol uses seconds.</summary>
 public sealed record BoshSessionParameters(
@@ -17,6 +17,9 @@ public sealed record BoshSessionParameters(
 {
     /// <summary><c>requests</c>: the rid window and the most requests outstanding at once.</summary>
     public int Requests => Hold + 1;
+
+    /// <summary>How long a request may wait for room in the queue toward the server (<c>Gateway:Backends:QueueFullTimeout</c>).</summary>
+    public TimeSpan QueueFullTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
     public bool IsPolling => Hold == 0 || Wait == 0;

@@ -1,4 +1,4 @@
-namespace BoshGateway.Sessions;
+namespace BoshGateway.Bosh;
 
 /// <summary>
 /// The answer to one BOSH request, with its place in the session's write order. Answers are written

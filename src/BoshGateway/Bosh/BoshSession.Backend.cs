@@ -1,0 +1,67 @@
+using BoshGateway.Protocol.Bosh;
+using BoshGateway.Protocol.Xml;
+using BoshGateway.Sessions;
+
+namespace BoshGateway.Bosh;
+
+// What the server sends, from the backend's read loop.
+public sealed partial class BoshSession
+{
+    private bool _streamManagement;
+
+    public void OnBackendHeader(XmlStreamHeader header)
+    {
+        lock (_sync)
+        {
+            _streamId ??= header.GetAttribute("id");
+            _streamFrom ??= header.GetAttribute("from");
+            _streamVersion ??= header.GetAttribute("version");
+        }
+    }
+
+    public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces)
+    {
+        var forClient = ServerElementFilter.ToClient(element, streamNamespaces);
+        Info.CountToClient(forClient.Length, element.IsStanza());
+        lock (_sync)
+        {
+            if (_isEnded)
+            {
+                return;
+            }
+            if (element.Is("error", XmlNames.Streams))
+            {
+                Log.Terminated(_logger, _p.Sid, BoshConditions.RemoteStreamError, "the server sent a stream error");
+                EndWith(BoshConditions.RemoteStreamError, forClient, SessionEndReason.BackendClosed, hasCurrentRequest: false);
+                return;
+            }
+            _outbox.Add(forClient);
+            _outboxHasStreamElement |= element.NamespaceUri == XmlNames.Streams;
+            _streamManagement |= element.LocalName == "enabled" && element.NamespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal);
+            if (element.IsStanza())
+            {
+                _outboxStanzas.Add(element);
+                if (_boundJid is null && ResourceBinding.TryGetBoundJid(element) is { } jid)
+                {
+                    _boundJid = jid;
+                    _boundJidReported = false;
+                }
+            }
+            Flush();
+        }
+    }
+
+    public void OnBackendClosed(Exception? failure)
+    {
+        lock (_sync)
+        {
+            if (_isEnded)
+            {
+                return;
+            }
+            var condition = failure is null ? null : BoshConditions.RemoteConnectionFailed;
+            Log.Terminated(_logger, _p.Sid, condition ?? "none", failure?.Message ?? "the server closed the stream");
+            EndWith(condition, null, SessionEndReason.BackendClosed, hasCurrentRequest: false);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+using BoshGateway.Diagnostics;
+
+namespace BoshGateway.Bosh;
+
+public sealed partial class BoshSession
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.BoshSessionTerminated, EventName = nameof(EventIds.BoshSessionTerminated), Level = LogLevel.Information, Message = "BOSH session {Sid} terminated: {Condition} ({Reason})")]
+        public static partial void Terminated(ILogger logger, string sid, string condition, string reason);
+
+        [LoggerMessage(EventId = EventIds.BoshRidReplayed, EventName = nameof(EventIds.BoshRidReplayed), Level = LogLevel.Debug, Message = "BOSH session {Sid}: rid {Rid} repeated, replaying its response")]
+        public static partial void RidReplayed(ILogger logger, string sid, long rid);
+
+        [LoggerMessage(EventId = EventIds.BoshClientTerminated, EventName = nameof(EventIds.BoshClientTerminated), Level = LogLevel.Debug, Message = "BOSH session {Sid} terminated by the client")]
+        public static partial void ClientTerminated(ILogger logger, string sid);
+
+        [LoggerMessage(EventId = EventIds.BoshInactivityTimeout, EventName = nameof(EventIds.BoshInactivityTimeout), Level = LogLevel.Debug, Message = "BOSH session {Sid} ended after inactivity")]
+        public static partial void InactivityTimeout(ILogger logger, string sid);
+
+        [LoggerMessage(EventId = EventIds.SendQueueStalled, EventName = nameof(EventIds.SendQueueStalled), Level = LogLevel.Warning, Message = "BOSH session {Sid} ended with policy-violation: the server took nothing from its send queue for {Seconds} s")]
+        public static partial void SendQueueStalled(ILogger logger, string sid, double seconds);
+    }
+}

@@ -1,0 +1,88 @@
+using BoshGateway.Protocol.Bosh;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.Bosh;
+
+// Held requests and the outbox of server elements: who gets which answer, in which order.
+public sealed partial class BoshSession
+{
+    private readonly List<HeldRequest> _held = [];
+    private readonly List<ReadOnlyMemory<byte>> _outbox = [];
+    private readonly List<XmlElement> _outboxStanzas = [];
+    private bool _outboxHasStreamElement;
+    private Task<long> _lastWritten = BoshAnswer.NothingWritten;
+
+    /// <summary>Answers the oldest held request with everything queued for the client.</summary>
+    private void Flush()
+    {
+        if (_held.Count == 0)
+        {
+            return;
+        }
+        var oldest = _held[0];
+        if (_outbox.Count > 0 || oldest.ReportAttributes is not null || _p.IsPolling)
+        {
+            Respond(oldest, BuildResponse(oldest, withOutbox: true));
+        }
+    }
+
+    private void ReleaseAllHeld()
+    {
+        while (_held.Count > 0)
+        {
+            Respond(_held[0], BuildResponse(_held[0], withOutbox: true));
+        }
+    }
+
+    private byte[] EmptyResponse(HeldRequest request) => BuildResponse(request, withOutbox: false);
+
+    private byte[] BuildResponse(HeldRequest request, bool withOutbox)
+    {
+        List<KeyValuePair<string, string>> attributes = [];
+        if (_p.Acks && _nextRid - 1 != request.Rid)
+        {
+            attributes.Add(new("ack", Str(_nextRid - 1)));
+        }
+        if (request.ReportAttributes is not null)
+        {
+            attributes.AddRange(request.ReportAttributes);
+        }
+        if (!withOutbox || _outbox.Count == 0)
+        {
+            return BoshResponseWriter.Write(attributes, [], false, false);
+        }
+        var body = BoshResponseWriter.Write(attributes, _outbox, _outboxHasStreamElement, false);
+        ClearOutbox();
+        return body;
+    }
+
+    /// <summary>Answers a held request in the session's write order and keeps the answer for replay.</summary>
+    private void Respond(HeldRequest request, byte[] body)
+    {
+        _held.Remove(request);
+        var now = _time.GetTimestamp();
+        _responses[request.Rid] = new CachedResponse(body, now, request.Key);
+        _lastAnsweredRid = Math.Max(_lastAnsweredRid, request.Rid);
+        _lastActivity = now;
+        TrimResponseCache();
+        request.AbortRegistration.Unregister();
+        var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answer = new BoshAnswer(body, body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
+        _lastWritten = written.Task;
+        request.Completion.TrySetResult(answer);
+    }
+
+    /// <summary>Answers a request outside the ordered stream (an error for a duplicate, the end for one still waiting).</summary>
+    private static void AnswerOutside(HeldRequest request, byte[] body)
+    {
+        request.AbortRegistration.Unregister();
+        request.Completion.TrySetResult(BoshAnswer.Immediate(body));
+    }
+
+    private void ClearOutbox()
+    {
+        _outbox.Clear();
+        _outboxStanzas.Clear();
+        _outboxHasStreamElement = false;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Net;
+
+namespace BoshGateway.Sessions;
+
+/// <summary>
+/// The transport-neutral part of a session: its id, transport, client address, start time and what
+/// passed through it each way. Counters are updated from the request, backend and WebSocket threads
+/// with interlocked adds; <see cref="SessionLifecycle"/> reads them once, at the end.
+/// </summary>
+public sealed class SessionInfo(string sid, SessionTransport transport, IPAddress? clientAddress, long startedAt)
+{
+    private long _stanzasToServer;
+    private long _bytesToServer;
+    private long _stanzasToClient;
+    private long _bytesToClient;
+    private int _ended;
+
+    public string Sid { get; } = sid;
+
+    public SessionTransport Transport { get; } = transport;
+
+    public IPAddress? ClientAddress { get; } = clientAddress;
+
+    /// <summary>When the session was admitted (<see cref="TimeProvider.GetTimestamp"/>).</summary>
+    public long StartedAt { get; } = startedAt;
+
+    public long StanzasToServer => Volatile.Read(ref _stanzasToServer);
+
+    public long BytesToServer => Volatile.Read(ref _bytesToServer);
+
+    public long StanzasToClient => Volatile.Read(ref _stanzasToClient);
+
+    public long BytesToClient => Volatile.Read(ref _bytesToClient);
+
+    /// <summary>True once the session has ended (its end was recorded).</summary>
+    public bool IsEnded => Volatile.Read(ref _ended) != 0;
+
+    public void CountToServer(int bytes, bool stanza)
+    {
+        Interlocked.Add(ref _bytesToServer, bytes);
+        if (stanza)
+        {
+            Interlocked.Increment(ref _stanzasToServer);
+        }
+    }
+
+    public void CountToClient(int bytes, bool stanza)
+    {
+        Interlocked.Add(ref _bytesToClient, bytes);
+        if (stanza)
+        {
+            Interlocked.Increment(ref _stanzasToClient);
+        }
+    }
+
+    /// <summary>True for the one caller that ends the session.</summary>
+    internal bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;
+}

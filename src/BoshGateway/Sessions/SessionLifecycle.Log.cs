@@ -1,0 +1,30 @@
+using BoshGateway.Diagnostics;
+
+namespace BoshGateway.Sessions;
+
+public sealed partial class SessionLifecycle
+{
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = EventIds.SessionStarted, EventName = nameof(EventIds.SessionStarted), Level = LogLevel.Information,
+            Message = "{Transport} session {Sid} started for {Domain}")]
+        public static partial void Started(ILogger logger, string sid, SessionTransport transport, string domain);
+
+        [LoggerMessage(EventId = EventIds.SessionEnded, EventName = nameof(EventIds.SessionEnded), Level = LogLevel.Information,
+            Message = "{Transport} session {Sid} ended: {Reason} after {DurationSeconds:0.###} s; to server {StanzasToServer} stanzas, {BytesToServer} bytes; to client {StanzasToClient} stanzas, {BytesToClient} bytes")]
+        public static partial void Ended(ILogger logger, string sid, SessionTransport transport, SessionEndReason reason, double durationSeconds,
+            long stanzasToServer, long bytesToServer, long stanzasToClient, long bytesToClient);
+
+        [LoggerMessage(EventId = EventIds.TooManySessions, EventName = nameof(EventIds.TooManySessions), Level = LogLevel.Warning,
+            Message = "{Transport} session refused: {Address} holds the most sessions one address may")]
+        public static partial void TooManySessions(ILogger logger, SessionTransport transport, string address);
+
+        [LoggerMessage(EventId = EventIds.BackendUnreachable, EventName = nameof(EventIds.BackendUnreachable), Level = LogLevel.Warning,
+            Message = "{Transport} session refused with remote-connection-failed: no stream to {Host}:{Port}: {Reason}")]
+        public static partial void BackendUnreachable(ILogger logger, SessionTransport transport, string host, int port, string reason);
+
+        [LoggerMessage(EventId = EventIds.BackendRefusedStream, EventName = nameof(EventIds.BackendRefusedStream), Level = LogLevel.Information,
+            Message = "{Transport} session refused: {Host}:{Port} answered the stream header with a stream error")]
+        public static partial void BackendRefused(ILogger logger, SessionTransport transport, string host, int port);
+    }
+}

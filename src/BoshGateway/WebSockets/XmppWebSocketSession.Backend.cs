@@ -1,0 +1,38 @@
+using BoshGateway.Protocol.Framing;
+using BoshGateway.Protocol.Xml;
+
+namespace BoshGateway.WebSockets;
+
+// What the server sends, from the backend's read loop: one WebSocket message per element.
+public sealed partial class XmppWebSocketSession
+{
+    public void OnBackendHeader(XmlStreamHeader header) => Enqueue(FramingElements.OpenFromStreamHeader(header, _domain));
+
+    public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces)
+    {
+        var forClient = ServerElementFilter.ToClient(element, streamNamespaces);
+        Info.CountToClient(forClient.Length, element.IsStanza());
+        if (element.Is("error", XmlNames.Streams))
+        {
+            EndByServer(forClient, "the server sent a stream error");
+            return;
+        }
+        if (element.LocalName == "success" && element.NamespaceUri is XmlNames.Sasl or "urn:xmpp:sasl:2")
+        {
+            Volatile.Write(ref _authenticated, true);
+        }
+        Enqueue(forClient);
+    }
+
+    public void OnBackendClosed(Exception? failure)
+    {
+        if (failure is null)
+        {
+            EndByServer(null, "the server closed the stream");
+        }
+        else
+        {
+            Fail("remote-connection-failed", System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, Sessions.SessionEndReason.BackendClosed, failure.Message);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Http;
+using BoshGateway.Sessions;
+using Microsoft.Extensions.Options;
+
+namespace BoshGateway.Tests.Sessions;
+
+/// <summary>The real <see cref="SessionLifecycle"/> over an in-memory directory, a fake clock and a recording logger.</summary>
+internal static class TestLifecycle
+{
+    public static SessionLifecycle Create(TimeProvider time, RecordingLoggerFactory logs, IBackendConnector? connector = null, GatewayOptions? options = null, int maxSessionsPerAddress = 500)
+    {
+        options ??= new GatewayOptions();
+        options.MaxSessionsPerClientAddress = maxSessionsPerAddress;
+        var wrapped = Options.Create(options);
+        return new SessionLifecycle(new SessionTable(), new InMemorySessionDirectory(), new ClientAddressLimiter(wrapped), connector ?? new FakeConnector(), wrapped, time, logs);
+    }
+}
