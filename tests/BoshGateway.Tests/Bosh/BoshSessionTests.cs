@@ -4,9 +4,9 @@ using System.Xml.Linq;
 using BoshGateway.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
-using static BoshGateway.Tests.Sessions.SessionHarness;
+using static BoshGateway.Tests.Bosh.SessionHarness;
 
-namespace BoshGateway.Tests.Sessions;
+namespace BoshGateway.Tests.Bosh;
 
 public class BoshSessionTests
 {

@@ -3,22 +3,23 @@ using System.Xml.Linq;
 using BoshGateway.Bosh;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Sessions;
+using BoshGateway.Tests.Sessions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace BoshGateway.Tests.Sessions;
+namespace BoshGateway.Tests.Bosh;
 
 /// <summary>A session on a fake clock and a fake backend, with helpers to send requests as a client would.</summary>
 internal sealed class SessionHarness
 {
     public const long FirstRid = 1000;
 
-    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5)
+    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500)
     {
         Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key)
         {
             QueueFullTimeout = TimeSpan.FromSeconds(30),
         };
-        Lifecycle = TestLifecycle.Create(Time, Logs);
+        Lifecycle = TestLifecycle.Create(Time, Logs, maxSessionsPerAddress: limitPerAddress);
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1")!;
         Session = new BoshSession(info, Parameters, Backend, Lifecycle, TimeSpan.FromSeconds(2), Lifecycle.CreateLogger<BoshSession>(info));
         Lifecycle.Add(Session);

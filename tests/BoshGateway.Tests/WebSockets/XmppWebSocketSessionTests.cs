@@ -1,0 +1,198 @@
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Sessions;
+
+namespace BoshGateway.Tests.WebSockets;
+
+public class XmppWebSocketSessionTests
+{
+    private const string Message = "<message xmlns='jabber:client' to='bob@localhost'><body>hi</body></message>";
+
+    [Fact]
+    public async Task Open_ConnectsTheBackendAndAnswersWithOpenAndFeatures()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        Assert.Single(h.Connector.Links);
+        Assert.Contains(h.Logs.Lines, l => l.EventName == "SessionStarted" && (string?)l.Values["Sid"] == "ws1");
+    }
+
+    [Fact]
+    public async Task Element_IsForwardedAndCounted()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync(Message);
+        await Poll(() => h.Backend.Sent.Count == 1);
+        Assert.Equal(Message, h.Backend.Sent[0]);
+        Assert.Equal(1, h.Session.Info.StanzasToServer);
+        Assert.Equal(Message.Length, h.Session.Info.BytesToServer);
+    }
+
+    [Fact]
+    public async Task Close_IsAnsweredWithCloseAndClosesTheBackend_Normal()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Equal(["<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\" />"], messages);
+        Assert.True(h.Backend.Closed);
+        Assert.False(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Normal], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task ClientVanishes_DropsTheBackendWithoutClosingTag_ClientGone()
+    {
+        var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.DisposeAsync();
+        Assert.True(h.Backend.Aborted);
+        Assert.False(h.Backend.Closed);
+        Assert.Equal([SessionEndReason.ClientGone], h.Logs.EndReasons);
+        Assert.Equal(0, h.Lifecycle.Table.Count);
+    }
+
+    [Fact]
+    public async Task ServerStreamError_IsPassedOnThenClose_BackendClosed()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Backend.Server("<message id='before'/><stream:error><conflict xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Equal(3, messages.Count);
+        Assert.Contains("before", messages[0]);
+        Assert.Contains("conflict", messages[1]);
+        Assert.StartsWith("<close", messages[2]);
+        Assert.Equal([SessionEndReason.BackendClosed], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task BackendFailure_IsRemoteConnectionFailed_BackendClosed()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Backend.ServerClosed(new IOException("reset"));
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("remote-connection-failed", messages[0]);
+        Assert.Equal([SessionEndReason.BackendClosed], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task ConnectFailure_IsRemoteConnectionFailed_WithOneWarning()
+    {
+        await using var h = new WebSocketHarness();
+        h.Connector.Failure = new BackendConnectException("connection refused");
+        await h.SendAsync("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("remote-connection-failed", messages[0]);
+        Assert.Equal([SessionEndReason.BackendClosed], h.Logs.EndReasons);
+        Assert.Single(h.Logs.Lines, l => l.EventName == "BackendUnreachable");
+    }
+
+    [Fact]
+    public async Task NotAuthenticatedInTime_IsConnectionTimeout_Timeout()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Time.Advance(h.Options.WebSocket.PreAuthTimeout + TimeSpan.FromSeconds(1));
+        h.Session.OnTick();
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("connection-timeout", messages[0]);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Timeout], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task Shutdown_IsSystemShutdown_Shutdown()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Session.EndUnplanned(SessionEndReason.Shutdown);
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("system-shutdown", messages[0]);
+        Assert.Equal([SessionEndReason.Shutdown], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task Shutdown_WithRedirect_SendsSeeOtherUri()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.ShutdownRedirectUri = "wss://other.example/xmpp-websocket";
+        await using var h = new WebSocketHarness(options);
+        await h.OpenAsync();
+        h.Session.EndUnplanned(SessionEndReason.Shutdown);
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("see-other-uri=\"wss://other.example/xmpp-websocket\"", Assert.Single(messages).Replace('\'', '"'));
+        Assert.Equal([SessionEndReason.Shutdown], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task BadXml_IsAStreamError_Error()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync("<message><body>unclosed</message>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("not-well-formed", messages[0]);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task ServerBehind_ClientIsNotReadUntilItCatchesUp()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Backend.Full = true;
+        await h.SendAsync(Message);
+        await h.SendAsync(Message.Replace("hi", "second", StringComparison.Ordinal));
+        await Task.Delay(100, TestContext.Current.CancellationToken);
+        Assert.Empty(h.Backend.Sent);
+        h.Backend.Drain();
+        await Poll(() => h.Backend.Sent.Count == 2);
+        Assert.Contains("second", h.Backend.Sent[1]);
+        Assert.Empty(h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task ServerBehindPastTheDeadline_IsPolicyViolation_Error()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        h.Backend.Full = true;
+        await h.SendAsync(Message);
+        // The wait starts when the receive loop reaches the message; step the clock until its deadline has passed.
+        for (var i = 0; i < 200 && h.Logs.EndReasons.Count == 0; i++)
+        {
+            h.Time.Advance(h.Options.Backends.QueueFullTimeout / 10);
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains("policy-violation", messages[0]);
+        Assert.Empty(h.Backend.Sent);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task EveryLineOfTheSession_CarriesItsSid()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync("<message><body>unclosed</message>");
+        await h.ReceiveUntilClosedAsync();
+        var line = Assert.Single(h.Logs.Lines, l => l.EventName == "WebSocketStreamError");
+        Assert.Equal("ws1", line.Scope["Sid"]);
+        Assert.Equal("websocket", line.Scope["Transport"]);
+    }
+
+    private static async Task Poll(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+        Assert.True(condition());
+    }
+}
