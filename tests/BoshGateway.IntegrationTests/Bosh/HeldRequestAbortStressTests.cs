@@ -176,7 +176,7 @@ public class HeldRequestAbortStressTests(XmppServers servers)
                 catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
                 {
                     _stall = string.Create(CultureInfo.InvariantCulture,
-                        $"STALL after {sent / 1000:0.0} s of stress: the canary's held request (rid {rid}, wait={Wait}, sent {sent / 1000:0.0} s into the run, after {_canaryPolls} answered polls, the last at {_canaryLastAnswer / 1000:0.0} s) was not answered within {CanaryBound.TotalSeconds} s. The gateway stopped answering waits (issue 11: a session lock wedged by an answer racing a client's abort, and the sweeper stuck behind it).");
+                        $"STALL: the gateway stopped answering waits between {_canaryLastAnswer / 1000:0.0} s and {(sent / 1000) + Wait + TimerResolution.TotalSeconds:0.0} s into the run: the canary's held request (rid {rid}, wait={Wait}, sent {sent / 1000:0.0} s into the run, after {_canaryPolls} answered polls, the last at {_canaryLastAnswer / 1000:0.0} s) was not answered within {CanaryBound.TotalSeconds} s (issue 11: a session lock wedged by an answer racing a client's abort, and the sweeper stuck behind it).");
                     await _stop.CancelAsync();
                     return;
                 }
