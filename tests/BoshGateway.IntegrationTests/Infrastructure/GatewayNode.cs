@@ -44,8 +44,21 @@ public sealed class GatewayNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Starts a gateway process without Redis (the embedded in-memory directory), for tests that measure or signal the process.</summary>
+    public static Task<GatewayNode> StartStandaloneAsync(string id, int backendPort, params string[] settings) => StartAsync(id, backendPort, null, settings);
+
+    /// <summary>The process's resident set size, from /proc.</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            var line = File.ReadLines($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+    }
+
     /// <summary>Starts a node in front of the XMPP server on <paramref name="backendPort"/>, with Redis at <paramref name="redis"/>.</summary>
-    public static async Task<GatewayNode> StartAsync(string id, int backendPort, string redis, params string[] settings)
+    public static async Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, params string[] settings)
     {
         var port = FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
@@ -61,11 +74,14 @@ public sealed class GatewayNode : IAsyncDisposable
             $"--urls=http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             $"--Gateway:Backends:Default:Port={backendPort.ToString(CultureInfo.InvariantCulture)}",
             "--Gateway:Backends:Default:Tls=None",
-            $"--Gateway:Redis={redis}",
             $"--Gateway:Node:Id={id}",
-            $"--Gateway:Cluster:Secret={Secret}",
-            "--Gateway:Cluster:HeartbeatInterval=00:00:00.500",
-            "--Gateway:Cluster:NodeLease=00:00:03",
+            .. redis is null ? Array.Empty<string>() :
+            [
+                $"--Gateway:Redis={redis}",
+                $"--Gateway:Cluster:Secret={Secret}",
+                "--Gateway:Cluster:HeartbeatInterval=00:00:00.500",
+                "--Gateway:Cluster:NodeLease=00:00:03",
+            ],
             "--Logging:LogLevel:Default=Warning",
             "--Logging:LogLevel:BoshGateway=Information",
             "--Logging:LogLevel:BoshGateway.Cluster=Debug",
@@ -78,12 +94,12 @@ public sealed class GatewayNode : IAsyncDisposable
         }
         info.Environment["DOTNET_gcServer"] = "0";
         var node = new GatewayNode(id, port, Process.Start(info) ?? throw new InvalidOperationException("cannot start the gateway"));
-        await node.WaitUntilServingAsync();
+        await node.WaitUntilServingAsync(clustered: redis is not null);
         return node;
     }
 
-    /// <summary>Waits until the node answers /health with its Redis entry written (the first heartbeat).</summary>
-    private async Task WaitUntilServingAsync()
+    /// <summary>Waits until the node answers /health (in a cluster: with its Redis entry written, the first heartbeat).</summary>
+    private async Task WaitUntilServingAsync(bool clustered)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -93,7 +109,7 @@ public sealed class GatewayNode : IAsyncDisposable
             try
             {
                 var health = await http.GetStringAsync(new Uri(BaseUrl, "/health"));
-                if (health.StartsWith("ok", StringComparison.Ordinal) && Log.Contains("serves the cluster", StringComparison.Ordinal))
+                if (health.StartsWith("ok", StringComparison.Ordinal) && (!clustered || Log.Contains("serves the cluster", StringComparison.Ordinal)))
                 {
                     return;
                 }

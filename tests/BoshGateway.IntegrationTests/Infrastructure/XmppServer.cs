@@ -33,6 +33,14 @@ public sealed class XmppServer
         System.Diagnostics.Process.GetProcessById(pid).Kill();
     }
 
+    /// <summary>Stops (SIGSTOP) or resumes (SIGCONT) a private server: it keeps its sockets but reads nothing.</summary>
+    public async Task SignalAsync(string signal)
+    {
+        var pid = (await File.ReadAllTextAsync(Path.Combine(Directory, "server.pid"))).Trim();
+        var (exit, output) = await ProcessRunner.RunAsync("kill", ["-" + signal, pid], TimeSpan.FromSeconds(5));
+        Assert.True(exit == 0, $"kill -{signal} {pid}: {output}");
+    }
+
     /// <summary>Skips the test (or fails it when BOSHGW_REQUIRE_SERVERS=1, as in CI) when the server is not running.</summary>
     public void RequireRunning()
     {
