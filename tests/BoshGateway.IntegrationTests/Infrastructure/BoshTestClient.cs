@@ -105,6 +105,10 @@ public sealed class BoshTestClient : IAsyncDisposable
         var bound = await WaitForAsync(e => (string?)e.Attribute("id") == "bind1");
         Jid = bound.Descendants(XName.Get("jid", "urn:ietf:params:xml:ns:xmpp-bind")).Single().Value;
         await SendAsync("<presence/>");
+        // Returns once the server has made this resource available (see WebSocketTestClient.LoginAsync):
+        // it answers an iq sent after the presence only after handling the presence.
+        await SendAsync($"<iq type='get' id='presence-done' to='{Domain}'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await WaitForAsync(e => (string?)e.Attribute("id") == "presence-done");
     }
 
     private async Task ScramSha1Async(string user, string password)
