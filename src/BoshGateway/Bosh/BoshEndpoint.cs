@@ -36,12 +36,7 @@ internal sealed partial class BoshEndpoint(
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
-        var allowed = origins.IsAllowed(request, out var corsOrigin);
-        if (allowed && corsOrigin is not null)
-        {
-            context.Response.Headers.AccessControlAllowOrigin = corsOrigin;
-            context.Response.Headers.Vary = "Origin";
-        }
+        var allowed = origins.Admit(context);
         if (HttpMethods.IsOptions(request.Method))
         {
             Preflight(context, allowed);

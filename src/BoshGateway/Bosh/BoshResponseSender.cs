@@ -18,7 +18,8 @@ internal static class BoshResponseSender
         {
             body = Gzip(body);
             response.Headers.ContentEncoding = "gzip";
-            response.Headers.Vary = HeaderNames.AcceptEncoding;
+            // Added to, not replacing, the Vary: Origin a cross-origin answer already carries.
+            response.Headers.Append(HeaderNames.Vary, HeaderNames.AcceptEncoding);
         }
         response.ContentLength = body.Length;
         try

@@ -14,7 +14,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, options.WebSocket.Path.StartsWith('/'), "Gateway:WebSocket:Path must start with '/'.");
         Require(errors, bosh.MaxWait >= TimeSpan.FromSeconds(1) && bosh.MaxWait <= TimeSpan.FromMinutes(10), "Gateway:Bosh:MaxWait must be between 1 s and 10 min.");
         Require(errors, bosh.Inactivity >= TimeSpan.FromSeconds(5), "Gateway:Bosh:Inactivity must be at least 5 s.");
-        Require(errors, bosh.Polling >= TimeSpan.Zero && bosh.Polling < bosh.Inactivity, "Gateway:Bosh:Polling must be shorter than Inactivity.");
+        Require(errors, bosh.Polling >= TimeSpan.Zero && bosh.Polling < bosh.Inactivity, "Gateway:Bosh:Polling must not be negative and must be shorter than Gateway:Bosh:Inactivity.");
         Require(errors, bosh.MaxPause >= TimeSpan.Zero, "Gateway:Bosh:MaxPause must not be negative.");
         Require(errors, bosh.MaxHold is >= 1 and <= 16, "Gateway:Bosh:MaxHold must be between 1 and 16.");
         Require(errors, bosh.MaxBodyBytes >= 1024, "Gateway:Bosh:MaxBodyBytes must be at least 1024.");
@@ -43,7 +43,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         var ws = options.WebSocket;
         Require(errors, ws.KeepAliveInterval > TimeSpan.Zero && ws.KeepAliveInterval < TimeSpan.FromMinutes(10), "Gateway:WebSocket:KeepAliveInterval must be between 0 and 10 min.");
-        Require(errors, ws.KeepAliveTimeout >= ws.KeepAliveInterval, "Gateway:WebSocket:KeepAliveTimeout must not be shorter than KeepAliveInterval.");
+        Require(errors, ws.KeepAliveTimeout >= ws.KeepAliveInterval, "Gateway:WebSocket:KeepAliveTimeout must not be shorter than Gateway:WebSocket:KeepAliveInterval.");
         Require(errors, ws.MaxMessageBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxMessageBytes must be at least Gateway:Limits:MaxElementBytes.");
         Require(errors, ws.MaxQueuedBytes >= options.Limits.MaxElementBytes, "Gateway:WebSocket:MaxQueuedBytes must be at least Gateway:Limits:MaxElementBytes.");
         Require(errors, ws.MaxFragments is >= 1 and <= 1024, "Gateway:WebSocket:MaxFragments must be between 1 and 1024.");
@@ -70,7 +70,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, options.Node.InternalUrl is null || (Uri.TryCreate(options.Node.InternalUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"),
             "Gateway:Node:InternalUrl must be an absolute http(s) URL.");
         Require(errors, cluster.HeartbeatInterval >= TimeSpan.FromMilliseconds(100) && cluster.HeartbeatInterval * 2 <= cluster.NodeLease,
-            "Gateway:Cluster:HeartbeatInterval must be at least 100 ms and at most half of NodeLease.");
+            "Gateway:Cluster:HeartbeatInterval must be at least 100 ms and at most half of Gateway:Cluster:NodeLease.");
         Require(errors, cluster.ForwardConnectTimeout > TimeSpan.Zero, "Gateway:Cluster:ForwardConnectTimeout must be positive.");
         Require(errors, cluster.RedisTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Cluster:RedisTimeout must be at least 100 ms.");
         Require(errors, cluster.MaxReplayBytes >= 0, "Gateway:Cluster:MaxReplayBytes must not be negative.");

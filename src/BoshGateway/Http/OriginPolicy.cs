@@ -1,6 +1,7 @@
 using BoshGateway.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace BoshGateway.Http;
 
@@ -12,6 +13,24 @@ namespace BoshGateway.Http;
 public sealed class OriginPolicy(IOptions<GatewayOptions> options)
 {
     private readonly HashSet<string> _allowed = new(options.Value.AllowedOrigins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Decides for a request and, when it is allowed cross-origin, writes <c>Access-Control-Allow-Origin</c>
+    /// and adds <c>Origin</c> to <c>Vary</c> on the response (the one place the BOSH answers get their CORS headers).
+    /// </summary>
+    public bool Admit(HttpContext context)
+    {
+        if (!IsAllowed(context.Request, out var corsOrigin))
+        {
+            return false;
+        }
+        if (corsOrigin is not null)
+        {
+            context.Response.Headers.AccessControlAllowOrigin = corsOrigin;
+            context.Response.Headers.Append(HeaderNames.Vary, HeaderNames.Origin);
+        }
+        return true;
+    }
 
     /// <summary>Decides for a request; <paramref name="corsOrigin"/> is the value for Access-Control-Allow-Origin, if any.</summary>
     public bool IsAllowed(HttpRequest request, out string? corsOrigin)

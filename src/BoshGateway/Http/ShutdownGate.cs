@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
@@ -36,52 +35,50 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
                 context.Response.Headers.Connection = "close";
                 return;
             }
+            // A refused Origin goes on to the endpoint, which answers 403 without reading the body.
             if (request.Path.Equals(_options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPost(request.Method)
-                && origins.IsAllowed(request, out var corsOrigin) && !await ForExistingSessionAsync(request, context.RequestAborted))
+                && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
             {
-                if (corsOrigin is not null)
-                {
-                    context.Response.Headers.AccessControlAllowOrigin = corsOrigin;
-                    context.Response.Headers.Vary = "Origin";
-                }
-                await BoshResponseSender.SendAsync(context, BoshResponseWriter.Terminate(BoshConditions.SystemShutdown), 0);
+                origins.Admit(context);
+                await BoshResponseSender.SendAsync(context, answer, 0);
                 return;
             }
         }
         await next(context);
     }
 
-    /// <summary>Reads the body (then puts it back for the endpoint): does it name a session this gateway holds?</summary>
-    private async Task<bool> ForExistingSessionAsync(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body with the endpoint's reader (same size limit, counted after gunzip) and puts it back:
+    /// null when it belongs to the endpoint (a session this gateway holds, or a body the endpoint refuses
+    /// by itself), otherwise the terminate to answer. A body too large or not gunzippable cannot be
+    /// put back, so it gets here the terminate the endpoint would give it.
+    /// </summary>
+    private async Task<byte[]?> AnswerWhileStoppingAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        using var raw = new MemoryStream();
-        await request.Body.CopyToAsync(raw, cancellationToken);
-        if (raw.Length > _options.Bosh.MaxBodyBytes)
-        {
-            return false;
-        }
-        raw.Position = 0;
-        request.Body = new MemoryStream(raw.ToArray(), writable: false);
+        byte[]? bytes;
         try
         {
-            byte[] bytes;
-            if (string.Equals(request.Headers.ContentEncoding.ToString(), "gzip", StringComparison.OrdinalIgnoreCase))
-            {
-                await using var gzip = new GZipStream(raw, CompressionMode.Decompress, leaveOpen: true);
-                using var plain = new MemoryStream();
-                await gzip.CopyToAsync(plain, cancellationToken);
-                bytes = plain.ToArray();
-            }
-            else
-            {
-                bytes = raw.ToArray();
-            }
-            // In a cluster a sid this node does not hold belongs to another node: the endpoint forwards it.
-            return BoshBodyParser.Parse(bytes, _options.Limits).Sid is { } sid && (_options.IsClustered || sessions.TryGet(sid, out _));
+            bytes = await BoshRequestReader.ReadAsync(request, _options.Bosh.MaxBodyBytes, cancellationToken);
         }
-        catch (Exception ex) when (ex is XmlStreamException or BoshProtocolException or InvalidDataException)
+        catch (InvalidDataException)
         {
-            return false;
+            return BoshResponseWriter.Terminate(BoshConditions.BadRequest);
+        }
+        if (bytes is null)
+        {
+            return BoshResponseWriter.Terminate(BoshConditions.PolicyViolation);
+        }
+        BoshRequestReader.PutBack(request, bytes);
+        try
+        {
+            // In a cluster a sid this node does not hold belongs to another node: the endpoint forwards it.
+            return BoshBodyParser.Parse(bytes, _options.Limits).Sid is { } sid && (_options.IsClustered || sessions.TryGet(sid, out _))
+                ? null
+                : BoshResponseWriter.Terminate(BoshConditions.SystemShutdown);
+        }
+        catch (Exception ex) when (ex is XmlStreamException or BoshProtocolException)
+        {
+            return null;
         }
     }
 }

@@ -23,8 +23,9 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         _server = await XmppServers.StartPrivateProsodyAsync("prosody-bad", "alice", "bob", "mallory");
         _server.RequireRunning();
+        // CompressResponsesFrom=256: a session creation answer (about 500 bytes with Prosody's features) is gzipped when asked.
         _gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Bosh:MaxBodyBytes=65536", "Gateway:Limits:MaxElementBytes=16384",
-            "Gateway:AllowedOrigins:0=https://chat.example");
+            "Gateway:AllowedOrigins:0=https://chat.example", "Gateway:Bosh:CompressResponsesFrom=256");
         _alice = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         _bob = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         await _alice.LoginAsync("alice");
@@ -155,20 +156,63 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     [Fact]
     public async Task Responses_CarryNoStoreNoBufferingAndGzipWhenAsked()
     {
+        // No automatic decompression: the test sees the bytes on the wire.
+        using var http = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.None });
         using var request = new HttpRequestMessage(HttpMethod.Post, _gateway.BoshUrl)
         {
             Content = new StringContent($"<body rid='5' to='localhost' wait='5' hold='1' {Ns}/>", Encoding.UTF8, "text/xml"),
         };
         request.Headers.Add("Accept-Encoding", "gzip");
-        using var response = await _http.SendAsync(request);
+        request.Headers.Add("Origin", "https://chat.example");
+        using var response = await http.SendAsync(request);
         Assert.Equal("text/xml; charset=utf-8", response.Content.Headers.ContentType?.ToString());
         Assert.Equal("no-store", response.Headers.CacheControl?.ToString());
         Assert.Equal("no", response.Headers.GetValues("X-Accel-Buffering").Single());
+        Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+        // Both reasons the answer differs by request, for caches in between.
+        Assert.Equal(["Origin", "Accept-Encoding"], response.Headers.Vary);
         var raw = await response.Content.ReadAsByteArrayAsync();
-        var sid = (string?)XElement.Parse(Encoding.UTF8.GetString(response.Content.Headers.ContentEncoding.Contains("gzip") ? Gunzip(raw) : raw)).Attribute("sid");
+        Assert.Equal(raw.Length, response.Content.Headers.ContentLength);
+        var created = XElement.Parse(Encoding.UTF8.GetString(Gzip.Decompress(raw)));
+        var sid = (string?)created.Attribute("sid");
         Assert.NotNull(sid);
+        Assert.NotNull(created.Element(XName.Get("features", "http://etherx.jabber.org/streams")));
         var terminate = await PostAsync($"<body rid='6' sid='{sid}' type='terminate' {Ns}/>");
         Assert.Empty(terminate.Elements());
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task GzippedRequestBody_IsGunzippedAndHandled()
+    {
+        var rid = _alice.NextRid();
+        var xml = $"<body rid='{rid}' sid='{_alice.Sid}' {Ns}><message to='bob@localhost' type='chat' xmlns='jabber:client'><body>sent gzipped</body></message></body>";
+        using var content = new ByteArrayContent(Gzip.Compress(Encoding.UTF8.GetBytes(xml)));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/xml");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await _http.PostAsync(_gateway.BoshUrl, content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null((string?)XElement.Parse(await response.Content.ReadAsStringAsync()).Attribute("type"));
+        await _bob.WaitForAsync(e => e.Element(BoshTestClient.Client + "body")?.Value == "sent gzipped");
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task GzipBomb_IsPolicyViolation_CountedAfterDecompression()
+    {
+        // 16 MiB of zeros in about 16 KiB: far under MaxBodyBytes (64 KiB here) on the wire, far over it inflated.
+        var bomb = Gzip.Bomb(16L << 20);
+        Assert.InRange(bomb.Length, 1, 32 * 1024);
+        using var content = new ByteArrayContent(bomb);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/xml");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var response = await _http.PostAsync(_gateway.BoshUrl, content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = XElement.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
     }
 
@@ -183,17 +227,25 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     [Fact]
     public async Task RouteNotAllowed_IsIgnored_NoConnectionToIt()
     {
-        await using var client = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
-        var creation = await client.CreateAsync(extra: "route='xmpp:127.0.0.1:9'");
-        Assert.NotNull(creation.Attribute("sid"));
-        Assert.NotNull(creation.Element(XName.Get("features", "http://etherx.jabber.org/streams")));
-    }
+        // A listener at the route the client asks for: the gateway must not connect to it (no AllowedRoutes).
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            await using var client = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+            var creation = await client.CreateAsync(extra: $"route='xmpp:127.0.0.1:{port}'");
+            Assert.NotNull(creation.Attribute("sid"));
+            Assert.NotNull(creation.Element(XName.Get("features", "http://etherx.jabber.org/streams")));
 
-    private static byte[] Gunzip(byte[] data)
-    {
-        using var input = new System.IO.Compression.GZipStream(new MemoryStream(data), System.IO.Compression.CompressionMode.Decompress);
-        using var output = new MemoryStream();
-        input.CopyTo(output);
-        return output.ToArray();
+            // The session's stream went to the configured server (alice, bob and this one), none to the route.
+            Assert.Equal(3, await TcpConnections.WaitForAsync(_server.C2sPort, 3, TimeSpan.FromSeconds(5)));
+            Assert.False(listener.Pending(), "the gateway connected to the route the client named");
+            Assert.Equal(0, TcpConnections.EstablishedTo(port));
+        }
+        finally
+        {
+            listener.Stop();
+        }
     }
 }

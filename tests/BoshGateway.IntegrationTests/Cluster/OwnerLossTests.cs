@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Xml.Linq;
 using BoshGateway.IntegrationTests.Infrastructure;
 
@@ -33,7 +34,12 @@ public class OwnerLossTests(XmppServers servers)
         Assert.Equal(throughNode2, atOwner);
         var delivered = await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "once");
         Assert.Equal("exactly once", delivered.Element(BoshTestClient.Client + "body")!.Value);
-        await Task.Delay(500);
+        // A second copy would have reached the server before anything on a later rid of the same session:
+        // once a later message has arrived, the inbox holds every copy there will ever be.
+        var after = $"<body rid='{sender.NextRid()}' sid='{sender.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
+                    $"<message to='{bob}@{server.Domain}' type='chat' id='after'><body>after</body></message></body>";
+        await PostAsync(n1.BoshUrl, after);
+        await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "after", remove: false);
         Assert.DoesNotContain(receiver.Inbox, e => (string?)e.Attribute("id") == "once");
         Assert.True(await n2.HealthFigureAsync("forwarded") >= 1);
         Assert.True(await n3.HealthFigureAsync("forwarded") >= 1);
@@ -51,7 +57,10 @@ public class OwnerLossTests(XmppServers servers)
         await client.StopPollingAsync();
         var lastRid = client.LastRid;
         var lastAnswer = await PostAsync(n1.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>");
-        await Task.Delay(200); // the answer reaches Redis in the background
+        // The answer reaches Redis in the background (fire-and-forget): wait until it is there.
+        var recorded = await cluster.Redis.WaitForAsync(rid => rid == lastRid.ToString(CultureInfo.InvariantCulture), TimeSpan.FromSeconds(10),
+            "HGET", $"bg:s:{{{client.Sid}}}", "rid");
+        Assert.Equal(lastRid.ToString(CultureInfo.InvariantCulture), recorded);
 
         await n1.KillAsync();
 
@@ -84,14 +93,16 @@ public class OwnerLossTests(XmppServers servers)
         Assert.Contains("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
         Assert.Contains($"bg:s:{{{client.Sid}}}", await cluster.Redis.KeysAsync("bg:s:*"));
         Assert.Equal("node1", await cluster.Redis.CliAsync("HGET", $"bg:s:{{{client.Sid}}}", "owner"));
-        Assert.Equal(client.Jid, await cluster.Redis.CliAsync("HGET", $"bg:s:{{{client.Sid}}}", "jid"));
+        // The bound JID is written fire-and-forget.
+        Assert.Equal(client.Jid, await cluster.Redis.WaitForAsync(jid => jid == client.Jid, TimeSpan.FromSeconds(10), "HGET", $"bg:s:{{{client.Sid}}}", "jid"));
         Assert.InRange(long.Parse(await cluster.Redis.CliAsync("TTL", $"bg:s:{{{client.Sid}}}"), System.Globalization.CultureInfo.InvariantCulture), 60, 300);
 
         await n1.StopAsync();
 
         Assert.Equal("system-shutdown", (string?)(await client.WaitForTerminateAsync(TimeSpan.FromSeconds(10))).Attribute("condition"));
         Assert.DoesNotContain("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
-        Assert.DoesNotContain($"bg:s:{{{client.Sid}}}", await cluster.Redis.KeysAsync("bg:s:*"));
+        // The ended session's key is removed fire-and-forget.
+        Assert.Equal("0", await cluster.Redis.WaitForAsync(exists => exists == "0", TimeSpan.FromSeconds(10), "EXISTS", $"bg:s:{{{client.Sid}}}"));
         var next = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         Assert.Equal("item-not-found", (string?)next.Attribute("condition"));
     }

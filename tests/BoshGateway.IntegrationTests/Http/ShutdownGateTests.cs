@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.WebSockets;
+using System.Xml.Linq;
 using BoshGateway.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,5 +48,34 @@ public class ShutdownGateTests(XmppServers servers)
         // Everything else still answers while the last requests finish.
         using var http = new HttpClient();
         Assert.Equal("ok\n", await http.GetStringAsync(new Uri(gateway.BaseUrl, "/alive")));
+    }
+
+    [Fact]
+    public async Task Stopping_AGzipBomb_IsRefusedAfterMaxBodyBytes_NotInflated()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort, "Gateway:AllowedOrigins:0=https://chat.example");
+        // 100 MiB of zeros, about 100 KiB on the wire: small enough to pass any limit on compressed bytes.
+        var bomb = Gzip.Bomb(100L << 20);
+        Assert.InRange(bomb.Length, 1, 1 << 20);
+        gateway.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, gateway.BoshUrl) { Content = new ByteArrayContent(bomb) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("text/xml");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        request.Headers.Add("Origin", "https://chat.example");
+        using var response = await http.SendAsync(request);
+
+        // The endpoint's answer to a body over Gateway:Bosh:MaxBodyBytes (counted after gunzip): the gate
+        // stopped reading there. Reading it all would have found no <body/> in the zeros (system-shutdown).
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = XElement.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
+        // CORS headers once, from the one helper.
+        Assert.Equal("https://chat.example", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("Origin", response.Headers.Vary.Single());
     }
 }

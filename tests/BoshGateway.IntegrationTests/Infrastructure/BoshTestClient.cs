@@ -28,6 +28,7 @@ public sealed class BoshTestClient : IAsyncDisposable
     private readonly SortedDictionary<long, XElement> _outOfOrder = [];
     private CancellationTokenSource? _polling;
     private Task _pollLoop = Task.CompletedTask;
+    private volatile bool _disposing;
 
     public BoshTestClient(Uri url, string domain, HttpMessageHandler? handler = null)
     {
@@ -55,7 +56,7 @@ public sealed class BoshTestClient : IAsyncDisposable
 
     public string? Jid { get; private set; }
 
-    /// <summary>Why the poll loop stopped, if it failed (reported by <see cref="WaitForAsync"/>).</summary>
+    /// <summary>Why the poll loop stopped, if it failed (reported by <see cref="WaitForAsync"/>, <see cref="WaitForTerminateAsync"/> and <see cref="StopPollingAsync"/>).</summary>
     public Exception? PollFailure { get; private set; }
 
     public long LastRid => Interlocked.Read(ref _rid);
@@ -105,6 +106,10 @@ public sealed class BoshTestClient : IAsyncDisposable
         var bound = await WaitForAsync(e => (string?)e.Attribute("id") == "bind1");
         Jid = bound.Descendants(XName.Get("jid", "urn:ietf:params:xml:ns:xmpp-bind")).Single().Value;
         await SendAsync("<presence/>");
+        // Returns once the server has made this resource available (see WebSocketTestClient.LoginAsync):
+        // it answers an iq sent after the presence only after handling the presence.
+        await SendAsync($"<iq type='get' id='presence-done' to='{Domain}'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await WaitForAsync(e => (string?)e.Attribute("id") == "presence-done");
     }
 
     private async Task ScramSha1Async(string user, string password)
@@ -134,13 +139,14 @@ public sealed class BoshTestClient : IAsyncDisposable
                 {
                     await PostAsync(NextRid(), "", "");
                 }
-                catch (Exception) when (token.IsCancellationRequested)
-                {
-                    return;
-                }
                 catch (Exception ex)
                 {
-                    PollFailure = ex;
+                    // The poll is not tied to the token: stopping lets the outstanding poll finish, so its
+                    // failure (a 5xx, a broken body, a dropped connection) is real. Only disposal cuts it short.
+                    if (!_disposing)
+                    {
+                        PollFailure = ex;
+                    }
                     _arrived.Release();
                     return;
                 }
@@ -148,13 +154,17 @@ public sealed class BoshTestClient : IAsyncDisposable
         }, CancellationToken.None);
     }
 
-    /// <summary>Stops polling after the outstanding poll returns.</summary>
+    /// <summary>Stops polling after the outstanding poll returns; fails the test if a poll failed.</summary>
     public async Task StopPollingAsync()
     {
         if (_polling is not null)
         {
             await _polling.CancelAsync();
             await _pollLoop;
+        }
+        if (PollFailure is { } failure)
+        {
+            Assert.Fail("polling failed: " + failure);
         }
     }
 
@@ -264,6 +274,10 @@ public sealed class BoshTestClient : IAsyncDisposable
         var deadline = DateTime.UtcNow + timeout;
         while (Terminate is null)
         {
+            if (PollFailure is { } failure)
+            {
+                Assert.Fail("polling failed while waiting for a terminate: " + failure);
+            }
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
             {
@@ -291,6 +305,7 @@ public sealed class BoshTestClient : IAsyncDisposable
                 // Best effort: the session may be gone already.
             }
         }
+        _disposing = true;
         if (_polling is not null)
         {
             await _polling.CancelAsync();

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using BoshGateway.Hosting;
 using BoshGateway.Sessions;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,7 +29,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayHost> StartAsync(int backendPort, params string[] settings)
+    public static Task<GatewayHost> StartAsync(int backendPort, params string[] settings) => StartAsync(backendPort, null, settings);
+
+    /// <summary>Starts the gateway; <paramref name="log"/>, if given, receives its BoshGateway.* log lines from Information up.</summary>
+    public static async Task<GatewayHost> StartAsync(int backendPort, LogCapture? log, params string[] settings)
     {
         var args = new List<string>
         {
@@ -38,7 +42,14 @@ public sealed class GatewayHost : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(settings.Select(s => "--" + s));
-        var app = GatewayApplication.Build([.. args]);
+        var app = GatewayApplication.Build([.. args], builder =>
+        {
+            if (log is not null)
+            {
+                builder.Logging.AddProvider(log);
+                builder.Logging.AddFilter<LogCapture>("BoshGateway", Microsoft.Extensions.Logging.LogLevel.Information);
+            }
+        });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new GatewayHost(app, new Uri(address));

@@ -7,6 +7,13 @@ internal static class ProcessRunner
     /// <summary>Runs a command to completion; returns exit code and combined output.</summary>
     public static async Task<(int ExitCode, string Output)> RunAsync(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
     {
+        var (exitCode, stdout, stderr) = await RunSeparatelyAsync(file, args, timeout, environment);
+        return (exitCode, stdout + stderr);
+    }
+
+    /// <summary>Runs a command to completion; returns exit code, standard output and standard error apart.</summary>
+    public static async Task<(int ExitCode, string Stdout, string Stderr)> RunSeparatelyAsync(string file, IEnumerable<string> args, TimeSpan timeout, IDictionary<string, string>? environment = null)
+    {
         var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
@@ -36,9 +43,9 @@ internal static class ProcessRunner
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout}: {await stdout}{await stderr}");
+            return (-1, $"timed out after {timeout}: {await stdout}", await stderr);
         }
-        return (process.ExitCode, await stdout + await stderr);
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     public static bool OnPath(string name) =>

@@ -74,6 +74,21 @@ public sealed class RedisServer : IAsyncDisposable
         return output.Trim();
     }
 
+    /// <summary>
+    /// Runs <paramref name="command"/> every 50 ms until its output satisfies <paramref name="condition"/>, for at
+    /// most <paramref name="timeout"/>; returns the last output. For what the nodes write fire-and-forget.
+    /// </summary>
+    public async Task<string> WaitForAsync(Func<string, bool> condition, TimeSpan timeout, params string[] command)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string output;
+        while (!condition(output = await CliAsync(command)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+        return output;
+    }
+
     public async Task<string[]> KeysAsync(string pattern) =>
         (await CliAsync("--raw", "KEYS", pattern)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

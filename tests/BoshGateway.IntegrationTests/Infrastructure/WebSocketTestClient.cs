@@ -123,6 +123,12 @@ public sealed class WebSocketTestClient : IAsyncDisposable
         var bound = await WaitForAsync(e => (string?)e.Attribute("id") == "bind1");
         Jid = bound.Descendants(XName.Get("jid", "urn:ietf:params:xml:ns:xmpp-bind")).Single().Value;
         await SendAsync("<presence xmlns='jabber:client'/>");
+        // The server handles a stream's stanzas in order: once it answers an iq sent after the initial
+        // presence, this resource is available. Until then a message to the bare JID finds no available
+        // resource and goes to offline storage; ejabberd (one process per stream) can store it just after
+        // the presence handler emptied the storage, and it is never delivered in this session.
+        await SendAsync($"<iq xmlns='jabber:client' type='get' id='presence-done' to='{domain}'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await WaitForAsync(e => (string?)e.Attribute("id") == "presence-done");
     }
 
     public Task SendMessageAsync(string to, string text) =>

@@ -15,12 +15,13 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     private GatewayHost _gateway = null!;
     private WebSocketTestClient _alice = null!;
     private WebSocketTestClient _bob = null!;
+    private readonly LogCapture _log = new();
 
     public async ValueTask InitializeAsync()
     {
         _server = await XmppServers.StartPrivateProsodyAsync("prosody-ws-bad", "alice", "bob", "mallory");
         _server.RequireRunning();
-        _gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
+        _gateway = await GatewayHost.StartAsync(_server.C2sPort, _log, "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
             "Gateway:WebSocket:PreAuthTimeout=00:00:02", "Gateway:Bosh:TimerResolution=00:00:00.100", "Gateway:AllowedOrigins:0=https://chat.example");
         _alice = new WebSocketTestClient();
         _bob = new WebSocketTestClient();
@@ -182,13 +183,18 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     {
         await using var reader = new WebSocketTestClient();
         await reader.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
-        // mallory stops reading; bob floods her with 8 MiB of messages.
+        var maxQueued = new BoshGateway.Configuration.WebSocketOptions().MaxQueuedBytes;
+        // mallory stops reading; bob floods her with 8 times what the gateway may queue for her.
         var chunk = new string('x', 8000);
-        for (var i = 0; i < 1024 && reader.Socket.State == WebSocketState.Open; i++)
+        for (var i = 0; i < 8 * maxQueued / chunk.Length; i++)
         {
             await _bob.SendAsync($"<message xmlns='jabber:client' to='mallory@localhost'><body>{chunk}</body></message>");
         }
+
+        // Her stream is ended, and because the queue toward her reached Gateway:WebSocket:MaxQueuedBytes: not by a
+        // ping timeout or the server, which would leave what the gateway holds for her unbounded until then.
         Assert.Equal(2, await TcpConnections.WaitForAsync(_server.C2sPort, 2, TimeSpan.FromSeconds(15)));
+        Assert.Single(_log.Lines, line => line.Contains("client not reading; send queue full", StringComparison.Ordinal));
         await AssertHealthyAndNothingLeaked();
     }
 

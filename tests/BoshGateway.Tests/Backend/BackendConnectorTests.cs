@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using BoshGateway.Backend;
 using BoshGateway.Configuration;
@@ -27,20 +28,59 @@ public class BackendConnectorTests
     [Fact]
     public async Task IdleStream_GetsAWhitespaceKeepAlive_OnlyWhenIdle()
     {
-        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Long enough that no stall on a loaded machine makes the first call look idle, short enough to wait for.
+        var interval = TimeSpan.FromSeconds(3);
+        var received = new StringBuilder();
+        var arrived = new SemaphoreSlim(0);
         await using var server = new ScriptedXmppServer(async stream =>
         {
             await ReadSomeAsync(stream);
             await WriteAsync(stream, Header + Features);
-            received.TrySetResult(await ReadSomeAsync(stream));
+            // Everything the connection writes after the handshake, as it comes.
+            while (await ReadSomeAsync(stream) is { Length: > 0 } text)
+            {
+                lock (received)
+                {
+                    received.Append(text);
+                }
+                arrived.Release();
+            }
         });
-        var link = await Connector(keepAlive: TimeSpan.FromMilliseconds(200)).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
+        string Received()
+        {
+            lock (received)
+            {
+                return received.ToString();
+            }
+        }
+        async Task WaitForAsync(Func<string, bool> condition, Action? poke = null)
+        {
+            var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 15;
+            while (!condition(Received()))
+            {
+                Assert.True(Stopwatch.GetTimestamp() < deadline, $"the server received only '{Received()}'");
+                poke?.Invoke();
+                await arrived.WaitAsync(TimeSpan.FromMilliseconds(100), TestContext.Current.CancellationToken);
+            }
+        }
+        var connecting = Stopwatch.GetTimestamp(); // before the connection exists, so before its idle clock starts
+        var link = await Connector(keepAlive: interval).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
         link.Start(new RecordingEvents());
-        link.KeepAlive(); // written to a moment ago (the stream header): not idle yet
-        await Task.Delay(400, TestContext.Current.CancellationToken);
-        link.KeepAlive();
 
-        Assert.Equal(" ", await received.Task.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken));
+        // Not idle (just connected): nothing may be written. The stanza sent next shows what was.
+        link.KeepAlive();
+        var calledAfter = Stopwatch.GetElapsedTime(connecting);
+        var sent = Stopwatch.GetTimestamp();
+        link.Send("<a/>"u8.ToArray());
+        await WaitForAsync(text => text.Contains("<a/>", StringComparison.Ordinal));
+        Assert.True(calledAfter < interval, $"premise: KeepAlive was called {calledAfter} after connecting, not within {interval}");
+        Assert.Equal("<a/>", Received());
+
+        // Asked again and again: the space comes once the stream has been quiet for the interval, not before.
+        await WaitForAsync(text => text.Contains(' ', StringComparison.Ordinal), link.KeepAlive);
+        var quiet = Stopwatch.GetElapsedTime(sent);
+        Assert.True(quiet >= interval - TimeSpan.FromMilliseconds(50), $"keepalive after only {quiet} of quiet");
+        Assert.Equal("<a/>", Received().TrimEnd(' '));
         link.Abort();
     }
 

@@ -25,6 +25,8 @@ public class GatewayOptionsValidatorTests
         {
             Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
         }
+        // Each message starts with the full key it is about: start-up prints them one per line.
+        Assert.All(result.Failures!, failure => Assert.StartsWith("Gateway:", failure, StringComparison.Ordinal));
     }
 
     [Fact]
