@@ -16,7 +16,7 @@ public class BoshBackpressureTests
         Assert.Empty(h.Backend.Sent);
         Assert.False(first.IsCompleted);
         h.Backend.Drain();
-        await Poll(() => h.Backend.Sent.Count == 1);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
         Assert.False(first.IsCompleted); // now held like any request
         Assert.Equal(1, h.Session.HeldCount);
     }
@@ -30,7 +30,7 @@ public class BoshBackpressureTests
         var second = h.Send(1002, "<message id='2'/>");
         Assert.Empty(h.Backend.Sent);
         h.Backend.Drain();
-        await Poll(() => h.Backend.Sent.Count == 2);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 2);
         Assert.Contains("id='1'", h.Backend.Sent[0]);
         Assert.Contains("id='2'", h.Backend.Sent[1]);
         Assert.Empty((await Answer(first)).Elements()); // released by the newer request (hold=1)
@@ -62,7 +62,7 @@ public class BoshBackpressureTests
         var again = h.Send(1001, Message);
         Assert.Equal("error", (string?)(await Answer(first)).Attribute("type"));
         h.Backend.Drain();
-        await Poll(() => h.Backend.Sent.Count == 1); // forwarded once
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1); // forwarded once
         Assert.False(again.IsCompleted);
     }
 
@@ -73,14 +73,5 @@ public class BoshBackpressureTests
         h.Backend.Full = true;
         _ = h.Send(1001);
         Assert.Equal(1, h.Session.HeldCount);
-    }
-
-    private static async Task Poll(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-        Assert.True(condition());
     }
 }

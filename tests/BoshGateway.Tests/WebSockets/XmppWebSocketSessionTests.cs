@@ -23,7 +23,7 @@ public class XmppWebSocketSessionTests
         await using var h = new WebSocketHarness();
         await h.OpenAsync();
         await h.SendAsync(Message);
-        await Poll(() => h.Backend.Sent.Count == 1);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
         Assert.Equal(Message, h.Backend.Sent[0]);
         Assert.Equal(1, h.Session.Info.StanzasToServer);
         Assert.Equal(Message.Length, h.Session.Info.BytesToServer);
@@ -150,7 +150,7 @@ public class XmppWebSocketSessionTests
         await Task.Delay(100, TestContext.Current.CancellationToken);
         Assert.Empty(h.Backend.Sent);
         h.Backend.Drain();
-        await Poll(() => h.Backend.Sent.Count == 2);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 2);
         Assert.Contains("second", h.Backend.Sent[1]);
         Assert.Empty(h.Logs.EndReasons);
     }
@@ -185,14 +185,5 @@ public class XmppWebSocketSessionTests
         var line = Assert.Single(h.Logs.Lines, l => l.EventName == "WebSocketStreamError");
         Assert.Equal("ws1", line.Scope["Sid"]);
         Assert.Equal("websocket", line.Scope["Transport"]);
-    }
-
-    private static async Task Poll(Func<bool> condition)
-    {
-        for (var i = 0; i < 500 && !condition(); i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
-        Assert.True(condition());
     }
 }
