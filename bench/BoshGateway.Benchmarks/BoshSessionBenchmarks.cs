@@ -7,6 +7,8 @@ using BoshGateway.Http;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
+using BoshGateway.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -36,7 +38,8 @@ public class BoshSessionBenchmarks
     public void Setup()
     {
         var options = Options.Create(new GatewayOptions { MaxSessionsPerClientAddress = int.MaxValue });
-        _lifecycle = new SessionLifecycle(_table, new InMemorySessionDirectory(), new ClientAddressLimiter(options), new NoConnector(), options, TimeProvider.System, NullLoggerFactory.Instance);
+        _lifecycle = new SessionLifecycle(_table, new InMemorySessionDirectory(), new ClientAddressLimiter(options), new NoConnector(), options,
+            new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), TimeProvider.System, NullLoggerFactory.Instance);
         _sids = new string[Sessions];
         for (var i = 0; i < Sessions; i++)
         {

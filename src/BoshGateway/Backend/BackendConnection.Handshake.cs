@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Xml.Linq;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Xml;
+using BoshGateway.Telemetry;
 
 namespace BoshGateway.Backend;
 
@@ -54,15 +55,24 @@ internal sealed partial class BackendConnection
 
     private async Task<XElement> OpenStreamAsync(string? language, CancellationToken cancellationToken)
     {
-        await _stream.WriteAsync(StreamHeader(_target.Domain, language), cancellationToken);
-        while (true)
+        using var activity = GatewayActivitySource.StartBackendStep("backend.stream_open", _target.Host, _target.Port);
+        try
         {
-            var element = await ReadElementAsync(cancellationToken);
-            if (element.Is("features", XmlNames.Streams))
+            await _stream.WriteAsync(StreamHeader(_target.Domain, language), cancellationToken);
+            while (true)
             {
-                var selfContained = ElementWriter.ToSelfContained(element, _header!.Namespaces, includeDefault: true);
-                return XElement.Parse(System.Text.Encoding.UTF8.GetString(selfContained.Span));
+                var element = await ReadElementAsync(cancellationToken);
+                if (element.Is("features", XmlNames.Streams))
+                {
+                    var selfContained = ElementWriter.ToSelfContained(element, _header!.Namespaces, includeDefault: true);
+                    return XElement.Parse(System.Text.Encoding.UTF8.GetString(selfContained.Span));
+                }
             }
+        }
+        catch (Exception ex)
+        {
+            GatewayActivitySource.Fail(activity, ex);
+            throw;
         }
     }
 
@@ -113,6 +123,7 @@ internal sealed partial class BackendConnection
 
     private async Task UpgradeToTlsAsync(CancellationToken cancellationToken)
     {
+        using var activity = GatewayActivitySource.StartBackendStep("backend.tls", _target.Host, _target.Port);
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
         var options = new SslClientAuthenticationOptions
         {
@@ -125,6 +136,7 @@ internal sealed partial class BackendConnection
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            GatewayActivitySource.Fail(activity, ex);
             await ssl.DisposeAsync();
             throw new BackendConnectException("TLS with the server failed: " + ex.Message, ex);
         }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using BoshGateway.Protocol.Xml;
+using BoshGateway.Telemetry;
 
 namespace BoshGateway.Backend;
 
@@ -26,6 +27,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private readonly Socket _socket;
     private readonly BackendTarget _target;
     private readonly ILogger _logger;
+    private readonly GatewayMetrics _metrics;
     private readonly XmlStreamReader _reader;
     private readonly Channel<ReadOnlyMemory<byte>> _outbound = OutboundQueue.Create();
     private readonly CancellationTokenSource _abort = new();
@@ -42,8 +44,10 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private long _queuedBytes;
     private TaskCompletionSource? _roomWaiter;
 
-    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, long maxQueuedBytes, ILogger logger)
+    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, long maxQueuedBytes, GatewayMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
+        metrics.BackendConnectionOpened(target.Host, target.Port);
         _keepAliveMs = (long)keepAlive.TotalMilliseconds;
         _maxQueuedBytes = maxQueuedBytes;
         _socket = socket;
@@ -305,6 +309,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     private void DisposeTransport()
     {
+        _metrics.BackendConnectionClosed(_target.Host, _target.Port);
         try
         {
             _stream.Dispose();

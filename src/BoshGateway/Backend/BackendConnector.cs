@@ -1,25 +1,45 @@
-using BoshGateway.Diagnostics;
 using System.Net.Sockets;
 using BoshGateway.Configuration;
+using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Backend;
 
-/// <summary>Dials a fresh c2s stream per session and completes the stream handshake (and STARTTLS).</summary>
-internal sealed partial class BackendConnector(IOptions<GatewayOptions> options, ILogger<BackendConnector> logger) : IBackendConnector
+/// <summary>
+/// Dials a fresh c2s stream per session and completes the stream handshake (and STARTTLS). Every
+/// attempt is measured (<c>boshgateway.backend.connect.duration</c>, with <c>error.type</c> when it
+/// failed), traced (<c>backend.connect</c>, then the handshake's own spans) and reported to
+/// <see cref="BackendHealth"/>.
+/// </summary>
+internal sealed partial class BackendConnector(IOptions<GatewayOptions> options, GatewayMetrics metrics, BackendHealth health, TimeProvider time, ILogger<BackendConnector> logger) : IBackendConnector
 {
     public async Task<IBackendLink> ConnectAsync(BackendTarget target, string? language, CancellationToken cancellationToken)
     {
+        var started = time.GetTimestamp();
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.ConnectTimeout);
         BackendConnection? connection = null;
         try
         {
-            await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
-            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, options.Value.Backends.KeepAliveInterval, options.Value.Backends.MaxQueuedBytes, logger);
+            using (var connect = GatewayActivitySource.StartBackendStep("backend.connect", target.Host, target.Port))
+            {
+                try
+                {
+                    await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
+                }
+                catch (Exception ex)
+                {
+                    GatewayActivitySource.Fail(connect, ex);
+                    throw;
+                }
+            }
+            var backends = options.Value.Backends;
+            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, backends.KeepAliveInterval, backends.MaxQueuedBytes, metrics, logger);
             await connection.HandshakeAsync(language, timeout.Token);
             Log.Connected(logger, target.Host, target.Port, target.Domain, connection.IsTls);
+            metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), null);
+            health.Succeeded(target);
             return connection;
         }
         catch (Exception ex)
@@ -33,15 +53,31 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
                 connection.Abort();
             }
             Log.ConnectFailed(logger, target.Host, target.Port, target.Domain, ex.Message);
-            throw ex switch
+            var failure = ex switch
             {
                 BackendConnectException => ex,
                 OperationCanceledException when !cancellationToken.IsCancellationRequested => new BackendConnectException("timed out connecting to the server", ex),
                 OperationCanceledException => ex,
                 _ => new BackendConnectException("cannot connect to the server: " + ex.Message, ex),
             };
+            // A client that went away says nothing about the server.
+            if (failure is not OperationCanceledException)
+            {
+                metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), ErrorType(ex, cancellationToken));
+                health.Failed(target, failure.Message);
+            }
+            throw failure;
         }
     }
+
+    private static string ErrorType(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        OperationCanceledException when !cancellationToken.IsCancellationRequested => "timeout",
+        SocketException socket => socket.SocketErrorCode.ToString(),
+        BackendConnectException { StreamError: not null } => "stream_error",
+        BackendConnectException { InnerException: { } inner } => inner.GetType().Name,
+        _ => ex.GetType().Name,
+    };
 
     private static partial class Log
     {

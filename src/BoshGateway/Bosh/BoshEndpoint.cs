@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using System.Globalization;
 using BoshGateway.Backend;
 using BoshGateway.Cluster;
@@ -56,6 +56,7 @@ internal sealed partial class BoshEndpoint(
         if (!allowed)
         {
             Log.OriginRefused(_logger, request.Headers.Origin);
+            lifecycle.Reject(SessionTransport.Bosh, RejectionReason.Origin);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
         }
@@ -157,6 +158,7 @@ internal sealed partial class BoshEndpoint(
         {
             // Before the session exists: "try again" (robustness: new sessions fail fast while Redis is down).
             Log.DirectoryUnavailable(_logger);
+            lifecycle.Reject(SessionTransport.Bosh, RejectionReason.DirectoryUnavailable);
             return BoshReply.Unavailable;
         }
         if (lifecycle.TryAdmit(SessionTransport.Bosh, client, cluster?.NewSessionId() ?? SessionId.New()) is not { } info)
@@ -207,6 +209,7 @@ internal sealed partial class BoshEndpoint(
         if (!await directory.TryRegisterAsync(record, requestAborted))
         {
             Log.DirectoryUnavailable(_logger);
+            lifecycle.Reject(SessionTransport.Bosh, RejectionReason.DirectoryUnavailable);
             return BoshReply.Unavailable;
         }
         var connected = await lifecycle.ConnectAsync(info, target, language, requestAborted);

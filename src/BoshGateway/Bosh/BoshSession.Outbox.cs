@@ -59,7 +59,10 @@ public sealed partial class BoshSession
     /// <summary>Answers a held request in the session's write order and keeps the answer for replay.</summary>
     private void Respond(HeldRequest request, byte[] body)
     {
-        _held.Remove(request);
+        if (_held.Remove(request))
+        {
+            _metrics.HeldRequestsChanged(-1);
+        }
         var now = _time.GetTimestamp();
         _responses[request.Rid] = new CachedResponse(body, now, request.Key);
         _lastAnsweredRid = Math.Max(_lastAnsweredRid, request.Rid);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Protocol.Xml;
+using BoshGateway.Telemetry;
 
 namespace BoshGateway.Bosh;
 
@@ -39,17 +40,18 @@ public sealed partial class BoshSession
         }
         if (rid < _nextRid)
         {
-            immediate = BoshAnswer.Immediate(Replay(body) ?? Fail(BoshConditions.ItemNotFound, "rid already used and its response is gone"));
+            immediate = BoshAnswer.Immediate(Replay(body) ?? OutOfWindow("rid already used and its response is gone"));
             return false;
         }
         if (rid >= _nextRid + _p.Requests)
         {
-            immediate = BoshAnswer.Immediate(Fail(BoshConditions.ItemNotFound, $"rid {rid} outside the window starting at {_nextRid}"));
+            immediate = BoshAnswer.Immediate(OutOfWindow($"rid {rid} outside the window starting at {_nextRid}"));
             return false;
         }
         request = new HeldRequest(rid);
         if (rid > _nextRid)
         {
+            _metrics.RidEvent(RidEventKind.Reordered);
             _waiting[rid] = (body, request);
             CheckOveractivity(body);
         }
@@ -58,6 +60,12 @@ public sealed partial class BoshSession
             ProcessInOrder(body, request, now);
         }
         return true;
+    }
+
+    private byte[] OutOfWindow(string reason)
+    {
+        _metrics.RidEvent(RidEventKind.OutOfWindow);
+        return Fail(BoshConditions.ItemNotFound, reason);
     }
 
     /// <summary>Processes the request whose rid is next, then every waiting one that follows it, until one must wait for room.</summary>
@@ -172,6 +180,7 @@ public sealed partial class BoshSession
         }
         request.Deadline = now + Ticks(_p.Wait);
         _held.Add(request);
+        _metrics.HeldRequestsChanged(1);
         CheckOveractivity(body);
         if (_isEnded)
         {
@@ -280,6 +289,7 @@ public sealed partial class BoshSession
             return Fail(BoshConditions.ItemNotFound, "replayed rid with a different key");
         }
         Log.RidReplayed(_logger, _p.Sid, body.Rid);
+        _metrics.RidEvent(RidEventKind.Replayed);
         return cached.Body;
     }
 
@@ -290,6 +300,11 @@ public sealed partial class BoshSession
     private bool TryReplaceOutstanding(long rid, out HeldRequest replacement)
     {
         replacement = null!;
+        if (!IsOutstanding(rid))
+        {
+            return false;
+        }
+        _metrics.RidEvent(RidEventKind.ResentWhileHeld);
         var index = _held.FindIndex(h => h.Rid == rid);
         if (index >= 0)
         {
@@ -306,13 +321,12 @@ public sealed partial class BoshSession
             AnswerOutside(waiting.Request, RecoverableError);
             return true;
         }
-        if (_blocked is { } blocked && blocked.Request.Rid == rid)
-        {
-            replacement = new HeldRequest(rid);
-            _blocked = blocked with { Request = replacement };
-            AnswerOutside(blocked.Request, RecoverableError);
-            return true;
-        }
-        return false;
+        var blocked = _blocked!;
+        replacement = new HeldRequest(rid);
+        _blocked = blocked with { Request = replacement };
+        AnswerOutside(blocked.Request, RecoverableError);
+        return true;
     }
+
+    private bool IsOutstanding(long rid) => _held.Exists(h => h.Rid == rid) || _waiting.ContainsKey(rid) || _blocked?.Request.Rid == rid;
 }

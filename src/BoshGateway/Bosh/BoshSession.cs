@@ -3,6 +3,7 @@ using BoshGateway.Backend;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
+using BoshGateway.Telemetry;
 
 namespace BoshGateway.Bosh;
 
@@ -20,6 +21,7 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
     private readonly BoshSessionParameters _p;
     private readonly IBackendLink _backend;
     private readonly SessionLifecycle _lifecycle;
+    private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _reportAfter;
@@ -40,6 +42,7 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
         _p = parameters;
         _backend = backend;
         _lifecycle = lifecycle;
+        _metrics = lifecycle.Metrics;
         _time = lifecycle.Time;
         _logger = logger;
         _reportAfter = Ticks(reportMissingAfter.TotalSeconds);

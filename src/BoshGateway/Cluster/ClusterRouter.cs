@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
@@ -22,6 +22,7 @@ internal sealed partial class ClusterRouter(
     OwnerForwarder forwarder,
     ISessionDirectory directory,
     IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
     TimeProvider time,
     ILogger<ClusterRouter> logger)
 {
@@ -41,8 +42,9 @@ internal sealed partial class ClusterRouter(
         {
             return null;
         }
-        if (signer.VerifyForward(mark.ToString(), body, time.GetUtcNow(), out _))
+        if (signer.VerifyForward(mark.ToString(), body, time.GetUtcNow(), out var from))
         {
+            Log.ForwardAccepted(logger, from);
             return true;
         }
         Log.ForgedForward(logger, request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown");
@@ -64,6 +66,7 @@ internal sealed partial class ClusterRouter(
             if (location.State == NodeState.Unknown || (location.State == NodeState.Gone && await registry.IsRebuildingAsync(context.RequestAborted)))
             {
                 Log.TryAgain(logger, sid, owner, location.State);
+                metrics.Forwarded(ForwardingOutcome.Unknown);
                 return BoshReply.Unavailable;
             }
             return await ReplayOrNotFoundAsync(sid, body.Rid, owner, context.RequestAborted);
@@ -74,6 +77,7 @@ internal sealed partial class ClusterRouter(
         switch (await forwarder.ForwardAsync(context, bytes, location.Url, gone ? _goneOwnerTimeout : null))
         {
             case ForwardOutcome.Forwarded:
+                metrics.Forwarded(ForwardingOutcome.Forwarded);
                 return BoshReply.Handled;
             case ForwardOutcome.Refused:
                 registry.Forget(owner);
@@ -84,6 +88,7 @@ internal sealed partial class ClusterRouter(
                     registry.Forget(owner);
                 }
                 Log.TryAgain(logger, sid, owner, location.State);
+                metrics.Forwarded(ForwardingOutcome.Unknown);
                 return BoshReply.Unavailable;
         }
     }
@@ -94,14 +99,19 @@ internal sealed partial class ClusterRouter(
         if (record is { LastAnswer: { } answer } && record.LastRid == rid)
         {
             Log.ReplayedFromDirectory(logger, sid, rid);
+            metrics.Forwarded(ForwardingOutcome.Replayed);
             return BoshReply.With(answer);
         }
         Log.OwnerGone(logger, sid, owner);
+        metrics.Forwarded(ForwardingOutcome.OwnerGone);
         return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
     }
 
     private static partial class Log
     {
+        [LoggerMessage(EventId = EventIds.ForwardAccepted, EventName = nameof(EventIds.ForwardAccepted), Level = LogLevel.Debug, Message = "Request forwarded by node {Node} accepted")]
+        public static partial void ForwardAccepted(ILogger logger, string node);
+
         [LoggerMessage(EventId = EventIds.ForwardingToOwner, EventName = nameof(EventIds.ForwardingToOwner), Level = LogLevel.Debug, Message = "Request for session {Sid} forwarded to its owner {Owner}")]
         public static partial void Forwarding(ILogger logger, string sid, string owner);
 

@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using System.Collections.Concurrent;
 using System.Net;
 using BoshGateway.Configuration;

@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using System.Net;
 using System.Net.Sockets;
 using BoshGateway.Bosh;
@@ -41,7 +41,7 @@ internal sealed partial class OwnerForwarder : IDisposable
             UseCookies = false,
             ConnectTimeout = options.Value.Cluster.ForwardConnectTimeout,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            ActivityHeadersPropagator = null,
+            // The W3C traceparent of this hop goes along: node A and node B log and trace one request as one trace.
         });
         // A held request lasts up to the session's wait (at most MaxWait); allow for it and a margin.
         _longPoll = new ForwarderRequestConfig { ActivityTimeout = options.Value.Bosh.MaxWait + TimeSpan.FromSeconds(30) };
@@ -65,6 +65,7 @@ internal sealed partial class OwnerForwarder : IDisposable
         var config = timeout is { } t ? new ForwarderRequestConfig { ActivityTimeout = t } : _longPoll;
 
         var host = request.Host.Value;
+        using var activity = GatewayActivitySource.StartForward(ownerUrl);
         var error = await _forwarder.SendAsync(context, ownerUrl, _client, config, (_, proxyRequest) =>
         {
             // The owner judges Origin against the host the client used, as this node did.
@@ -83,6 +84,10 @@ internal sealed partial class OwnerForwarder : IDisposable
             return ForwardOutcome.Forwarded;
         }
         context.Response.Clear();
+        if (exception is not null)
+        {
+            GatewayActivitySource.Fail(activity, exception);
+        }
         var refused = IsConnectionRefused(exception);
         Log.ForwardFailed(_logger, ownerUrl, error, exception);
         return refused ? ForwardOutcome.Refused : ForwardOutcome.Failed;

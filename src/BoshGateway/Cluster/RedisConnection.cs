@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using BoshGateway.Configuration;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

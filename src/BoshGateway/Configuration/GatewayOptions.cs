@@ -42,4 +42,7 @@ public sealed class GatewayOptions
 
     /// <summary>The Converse.js demo chat page at <c>/</c>; when enabled it takes the index page's place.</summary>
     public DemoPageOptions DemoPage { get; set; } = new();
+
+    /// <summary>Metrics export (Prometheus scrape endpoint).</summary>
+    public TelemetryOptions Telemetry { get; set; } = new();
 }

@@ -31,6 +31,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             ValidateBackend(errors, $"Gateway:Backends:Domains:{domain}", entry.Host ?? options.Backends.Default.Host, entry.Port ?? options.Backends.Default.Port);
         }
         Require(errors, options.Backends.KeepAliveInterval >= TimeSpan.FromMilliseconds(10), "Gateway:Backends:KeepAliveInterval must be at least 10 ms.");
+        Require(errors, options.Telemetry.PrometheusPath.StartsWith('/'), "Gateway:Telemetry:PrometheusPath must start with '/'.");
         Require(errors, options.Backends.MaxQueuedBytes >= 1024, "Gateway:Backends:MaxQueuedBytes must be at least 1024.");
         Require(errors, options.Backends.QueueFullTimeout > TimeSpan.Zero, "Gateway:Backends:QueueFullTimeout must be positive.");
         foreach (var route in options.Backends.AllowedRoutes)

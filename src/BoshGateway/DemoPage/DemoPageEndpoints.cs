@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using System.Net;
 using System.Text;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using BoshGateway.Telemetry;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace BoshGateway.Hosting;
@@ -10,6 +11,14 @@ public static class GatewayApplication
         // appsettings.json sits beside the binary, wherever the process is started from.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Services.AddBoshGateway(builder.Configuration);
+        builder.AddGatewayTelemetry();
+        // Every log line written during a request carries its trace: one request forwarded between nodes is one trace in the logs too.
+        builder.Logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        // The slim builder pins the simple console formatter; Logging:Console:FormatterName (json, systemd) chooses again.
+        if (builder.Configuration["Logging:Console:FormatterName"] is { Length: > 0 } formatter)
+        {
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName = formatter);
+        }
         // Behind nginx: take the client's scheme and address from X-Forwarded-* sent by a proxy on
         // loopback (the default trusted proxies); others are ignored.
         builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);

@@ -2,6 +2,8 @@ using BoshGateway.Bosh;
 using BoshGateway.Configuration;
 using BoshGateway.DemoPage;
 using BoshGateway.Discovery;
+using BoshGateway.Health;
+using BoshGateway.Telemetry;
 using BoshGateway.WebSockets;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
@@ -9,7 +11,7 @@ using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Hosting;
 
-/// <summary>Maps the gateway's endpoints: BOSH, health, and the index page.</summary>
+/// <summary>Maps the gateway's endpoints: BOSH, WebSocket, discovery, health, metrics, and the index page.</summary>
 public static class GatewayEndpointRouteBuilderExtensions
 {
     public static IEndpointRouteBuilder MapBoshGateway(this IEndpointRouteBuilder endpoints)
@@ -19,8 +21,8 @@ public static class GatewayEndpointRouteBuilderExtensions
         endpoints.Map(options.Bosh.Path, bosh.HandleAsync);
         endpoints.Map(options.WebSocket.Path, endpoints.ServiceProvider.GetRequiredService<XmppWebSocketEndpoint>().HandleAsync);
         endpoints.MapHostMeta();
-        endpoints.MapGet("/health", HealthReport.Write);
-        endpoints.MapGet("/alive", () => Results.Text("ok\n"));
+        endpoints.MapGatewayHealthChecks();
+        endpoints.MapGatewayTelemetry(options);
         if (options.DemoPage.Enabled)
         {
             endpoints.MapDemoPage(options);

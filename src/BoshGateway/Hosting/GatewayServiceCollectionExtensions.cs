@@ -2,6 +2,7 @@ using BoshGateway.Backend;
 using BoshGateway.Bosh;
 using BoshGateway.Cluster;
 using BoshGateway.Configuration;
+using BoshGateway.Health;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
 using BoshGateway.WebSockets;
@@ -27,6 +28,7 @@ public static class GatewayServiceCollectionExtensions
         {
             services.AddSingleton<ISessionDirectory, InMemorySessionDirectory>();
         }
+        services.AddSingleton<BackendHealth>();
         services.AddSingleton<IBackendConnector, BackendConnector>();
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<ClientAddressLimiter>();
@@ -36,6 +38,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<SessionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
         services.AddHostedService<ShutdownDrain>();
+        services.AddGatewayHealthChecks();
         return services;
     }
 

@@ -3,6 +3,7 @@ using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Sessions;
+using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Http;
@@ -19,9 +20,10 @@ namespace BoshGateway.Http;
 /// it. After that second drop Converse.js no longer tries to resume, and the server keeps the stale
 /// session beside the new one.
 /// </summary>
-internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetime lifetime, IOptions<GatewayOptions> options, SessionTable sessions, OriginPolicy origins)
+internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetime lifetime, IOptions<GatewayOptions> options, SessionLifecycle lifecycle, OriginPolicy origins)
 {
     private readonly GatewayOptions _options = options.Value;
+    private readonly SessionTable _sessions = lifecycle.Table;
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -30,6 +32,7 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
             var request = context.Request;
             if (request.Path.Equals(_options.WebSocket.Path, StringComparison.OrdinalIgnoreCase))
             {
+                lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.Draining);
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers.RetryAfter = "2";
                 context.Response.Headers.Connection = "close";
@@ -39,6 +42,7 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
             if (request.Path.Equals(_options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPost(request.Method)
                 && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
             {
+                lifecycle.Reject(SessionTransport.Bosh, RejectionReason.Draining);
                 origins.Admit(context);
                 await BoshResponseSender.SendAsync(context, answer, 0);
                 return;
@@ -72,7 +76,7 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
         try
         {
             // In a cluster a sid this node does not hold belongs to another node: the endpoint forwards it.
-            return BoshBodyParser.Parse(bytes, _options.Limits).Sid is { } sid && (_options.IsClustered || sessions.TryGet(sid, out _))
+            return BoshBodyParser.Parse(bytes, _options.Limits).Sid is { } sid && (_options.IsClustered || _sessions.TryGet(sid, out _))
                 ? null
                 : BoshResponseWriter.Terminate(BoshConditions.SystemShutdown);
         }

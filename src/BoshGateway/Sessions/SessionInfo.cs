@@ -1,13 +1,15 @@
 using System.Net;
+using BoshGateway.Telemetry;
 
 namespace BoshGateway.Sessions;
 
 /// <summary>
 /// The transport-neutral part of a session: its id, transport, client address, start time and what
 /// passed through it each way. Counters are updated from the request, backend and WebSocket threads
-/// with interlocked adds; <see cref="SessionLifecycle"/> reads them once, at the end.
+/// with interlocked adds, and into the transport's <see cref="TrafficTotals"/> for the meter;
+/// <see cref="SessionLifecycle"/> reads them once, at the end.
 /// </summary>
-public sealed class SessionInfo(string sid, SessionTransport transport, IPAddress? clientAddress, long startedAt)
+public sealed class SessionInfo(string sid, SessionTransport transport, IPAddress? clientAddress, long startedAt, TrafficTotals? totals = null)
 {
     private long _stanzasToServer;
     private long _bytesToServer;
@@ -37,6 +39,7 @@ public sealed class SessionInfo(string sid, SessionTransport transport, IPAddres
 
     public void CountToServer(int bytes, bool stanza)
     {
+        totals?.AddToServer(bytes, stanza);
         Interlocked.Add(ref _bytesToServer, bytes);
         if (stanza)
         {
@@ -46,6 +49,7 @@ public sealed class SessionInfo(string sid, SessionTransport transport, IPAddres
 
     public void CountToClient(int bytes, bool stanza)
     {
+        totals?.AddToClient(bytes, stanza);
         Interlocked.Add(ref _bytesToClient, bytes);
         if (stanza)
         {

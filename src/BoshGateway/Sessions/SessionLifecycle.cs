@@ -2,6 +2,7 @@ using System.Net;
 using BoshGateway.Backend;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
+using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Sessions;
@@ -20,6 +21,7 @@ public sealed partial class SessionLifecycle(
     ClientAddressLimiter addresses,
     IBackendConnector connector,
     IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
     TimeProvider time,
     ILoggerFactory loggers)
 {
@@ -36,10 +38,15 @@ public sealed partial class SessionLifecycle(
         if (!addresses.TryAcquire(client))
         {
             Log.TooManySessions(_logger, transport, client?.ToString() ?? "unknown");
+            metrics.SessionRejected(transport, RejectionReason.AddressCap);
             return null;
         }
-        return new SessionInfo(sid, transport, client, time.GetTimestamp());
+        metrics.SessionStarted(transport);
+        return new SessionInfo(sid, transport, client, time.GetTimestamp(), metrics.Traffic(transport));
     }
+
+    /// <summary>Counts a new session refused before it was admitted (origin, draining, directory, bad request).</summary>
+    public void Reject(SessionTransport transport, RejectionReason reason) => metrics.SessionRejected(transport, reason);
 
     /// <summary>A session admitted but never started (its backend or directory failed): give its slot back, write no end line.</summary>
     public void Abandon(SessionInfo info)
@@ -47,6 +54,7 @@ public sealed partial class SessionLifecycle(
         if (info.TryMarkEnded())
         {
             addresses.Release(info.ClientAddress);
+            metrics.SessionAbandoned(info.Transport);
             if (info.Transport == SessionTransport.Bosh)
             {
                 directory.Remove(info.Sid);
@@ -67,12 +75,14 @@ public sealed partial class SessionLifecycle(
         catch (BackendConnectException ex) when (ex.StreamError is { } error)
         {
             Log.BackendRefused(_logger, info.Transport, target.Host, target.Port);
+            metrics.SessionRejected(info.Transport, RejectionReason.BackendUnavailable);
             return new BackendConnectResult(null, error, ex.Message);
         }
         catch (Exception ex) when (ex is BackendConnectException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             var reason = ex is OperationCanceledException ? "timed out" : ex.Message;
             Log.BackendUnreachable(_logger, info.Transport, target.Host, target.Port, reason);
+            metrics.SessionRejected(info.Transport, RejectionReason.BackendUnavailable);
             return new BackendConnectResult(null, null, reason);
         }
     }
@@ -96,6 +106,8 @@ public sealed partial class SessionLifecycle(
         }
         addresses.Release(info.ClientAddress);
         var duration = time.GetElapsedTime(info.StartedAt).TotalSeconds;
+        metrics.SessionEnded(info.Transport, reason, duration);
+        GatewayActivitySource.SessionEnded(info, reason, duration);
         Log.Ended(_logger, info.Sid, info.Transport, reason, duration, info.StanzasToServer, info.BytesToServer, info.StanzasToClient, info.BytesToClient);
         return true;
     }
@@ -108,6 +120,9 @@ public sealed partial class SessionLifecycle(
             directory.Remove(session.Info.Sid);
         }
     }
+
+    /// <summary>The gateway's instruments, for the parts of a session that count things of their own (held requests, rid events).</summary>
+    public GatewayMetrics Metrics => metrics;
 
     /// <summary>A logger whose every line carries the session's sid (see <see cref="SessionLogger"/>).</summary>
     public ILogger CreateLogger<T>(SessionInfo info) => new SessionLogger(loggers.CreateLogger<T>(), info);

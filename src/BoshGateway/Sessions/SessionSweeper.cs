@@ -1,5 +1,5 @@
 using BoshGateway.Configuration;
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Sessions;

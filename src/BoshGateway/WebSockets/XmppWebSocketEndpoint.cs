@@ -1,4 +1,4 @@
-using BoshGateway.Diagnostics;
+using BoshGateway.Telemetry;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
@@ -34,6 +34,7 @@ internal sealed partial class XmppWebSocketEndpoint(
         if (!origins.IsAllowed(context.Request, out _))
         {
             Log.Refused(_logger, "origin not allowed");
+            lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.Origin);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
         }
@@ -41,6 +42,7 @@ internal sealed partial class XmppWebSocketEndpoint(
         {
             // As Prosody does: a WebSocket without the xmpp subprotocol is not for us.
             Log.Refused(_logger, "xmpp subprotocol not offered");
+            lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.BadRequest);
             context.Response.StatusCode = StatusCodes.Status501NotImplemented;
             return;
         }

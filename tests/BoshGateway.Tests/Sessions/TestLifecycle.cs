@@ -2,6 +2,9 @@ using BoshGateway.Backend;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
+using BoshGateway.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Tests.Sessions;
@@ -14,6 +17,10 @@ internal static class TestLifecycle
         options ??= new GatewayOptions();
         options.MaxSessionsPerClientAddress = maxSessionsPerAddress;
         var wrapped = Options.Create(options);
-        return new SessionLifecycle(new SessionTable(), new InMemorySessionDirectory(), new ClientAddressLimiter(wrapped), connector ?? new FakeConnector(), wrapped, time, logs);
+        return new SessionLifecycle(new SessionTable(), new InMemorySessionDirectory(), new ClientAddressLimiter(wrapped), connector ?? new FakeConnector(), wrapped, Metrics(), time, logs);
     }
+
+    /// <summary>The gateway's instruments on a meter factory of their own (listen with a <c>MeterListener</c> or <c>MetricCollector</c>).</summary>
+    public static GatewayMetrics Metrics(IMeterFactory? factory = null)
+        => new(factory ?? new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 }

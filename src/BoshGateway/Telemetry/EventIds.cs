@@ -1,4 +1,4 @@
-namespace BoshGateway.Diagnostics;
+namespace BoshGateway.Telemetry;
 
 /// <summary>
 /// Every log event id of the gateway, in one place, by area; <c>EventName</c> is the constant's name.
@@ -56,6 +56,7 @@ internal static class EventIds
     public const int ReplayedFromDirectory = 1342;
     public const int ForgedForward = 1343;
     public const int OwnerUnreachable = 1344;
+    public const int ForwardAccepted = 1345;
 
     // Hosting and pages (1400-1499).
     public const int DemoPageServing = 1400;

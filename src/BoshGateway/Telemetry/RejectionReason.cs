@@ -1,0 +1,23 @@
+namespace BoshGateway.Telemetry;
+
+/// <summary>Why a new session was refused before it started (<c>boshgateway.rejected_sessions</c>).</summary>
+public enum RejectionReason
+{
+    /// <summary>The client's address holds the most sessions it may (<c>Gateway:MaxSessionsPerClientAddress</c>).</summary>
+    AddressCap,
+
+    /// <summary>The Origin is not allowed.</summary>
+    Origin,
+
+    /// <summary>The node is stopping.</summary>
+    Draining,
+
+    /// <summary>No stream to the XMPP server could be opened (or it refused the stream).</summary>
+    BackendUnavailable,
+
+    /// <summary>The session directory (Redis) cannot be reached.</summary>
+    DirectoryUnavailable,
+
+    /// <summary>The session request itself was refused (unknown domain, missing subprotocol, bad body).</summary>
+    BadRequest,
+}
