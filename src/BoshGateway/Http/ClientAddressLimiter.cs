@@ -15,6 +15,20 @@ public sealed class ClientAddressLimiter(IOptions<GatewayOptions> options)
     private readonly ConcurrentDictionary<IPAddress, int> _sessions = new();
     private readonly int _limit = options.Value.MaxSessionsPerClientAddress;
 
+    /// <summary>The most sessions one client address holds now (read when metrics are collected; walks all addresses).</summary>
+    public int Busiest
+    {
+        get
+        {
+            var most = 0;
+            foreach (var (_, count) in _sessions)
+            {
+                most = Math.Max(most, count);
+            }
+            return most;
+        }
+    }
+
     /// <summary>Takes a slot for <paramref name="address"/>; false when it already holds the maximum.</summary>
     public bool TryAcquire(IPAddress? address)
     {

@@ -27,6 +27,15 @@ public sealed partial class SessionLifecycle(
 {
     private readonly ILogger _logger = loggers.CreateLogger<SessionLifecycle>();
     private readonly TimeSpan _startTimeout = options.Value.Bosh.SessionStartTimeout;
+    private readonly bool _observed = ObserveGauges(metrics, addresses, directory, options.Value);
+
+    private static bool ObserveGauges(GatewayMetrics metrics, ClientAddressLimiter addresses, ISessionDirectory directory, GatewayOptions options)
+    {
+        metrics.Observe("boshgateway.client_address.sessions", "{session}", "The most sessions one client address holds (alert when near Gateway:MaxSessionsPerClientAddress).", () => addresses.Busiest);
+        metrics.Observe("boshgateway.client_address.session_limit", "{session}", "Gateway:MaxSessionsPerClientAddress.", () => options.MaxSessionsPerClientAddress);
+        metrics.Observe("boshgateway.directory.available", "1", "1 while the session directory (Redis) can be reached, else 0 (always 1 without Redis).", () => directory.IsAvailable ? 1 : 0);
+        return true;
+    }
 
     public SessionTable Table => table;
 

@@ -11,10 +11,26 @@ namespace BoshGateway.Sessions;
 /// the host; a sweep that starts late (the previous one, or the thread pool, was slow) is reported as
 /// Kestrel's heartbeat does. On shutdown it ends every session with <see cref="SessionEndReason.Shutdown"/>.
 /// </summary>
-internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger) : BackgroundService
+internal sealed partial class SessionSweeper : BackgroundService
 {
-    private readonly TimeSpan _interval = options.Value.Bosh.TimerResolution;
-    private long _lastCompleted = time.GetTimestamp();
+    private readonly SessionTable _sessions;
+    private readonly TimeProvider _time;
+    private readonly IHostApplicationLifetime _lifetime;
+    private readonly ILogger<SessionSweeper> _logger;
+    private readonly TimeSpan _interval;
+    private long _lastCompleted;
+
+    public SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, GatewayMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger)
+    {
+        _sessions = sessions;
+        _time = time;
+        _lifetime = lifetime;
+        _logger = logger;
+        _interval = options.Value.Bosh.TimerResolution;
+        _lastCompleted = time.GetTimestamp();
+        metrics.Observe("boshgateway.sweeper.lag", "s", "Time since the session sweeper last completed a sweep; far above its interval means timers are stuck.",
+            () => _time.GetElapsedTime(LastCompleted).TotalSeconds);
+    }
 
     /// <summary>When the last sweep completed (<see cref="TimeProvider.GetTimestamp"/>), for liveness.</summary>
     public long LastCompleted => Volatile.Read(ref _lastCompleted);
@@ -22,16 +38,16 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // End sessions as soon as stopping begins, before the server waits for open requests.
-        using var stopping = lifetime.ApplicationStopping.Register(EndAll);
-        using var timer = new PeriodicTimer(_interval, time);
+        using var stopping = _lifetime.ApplicationStopping.Register(EndAll);
+        using var timer = new PeriodicTimer(_interval, _time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                var late = time.GetElapsedTime(LastCompleted) - _interval;
+                var late = _time.GetElapsedTime(LastCompleted) - _interval;
                 if (late > _interval)
                 {
-                    Log.SweepLate(logger, late.TotalMilliseconds, _interval.TotalMilliseconds);
+                    Log.SweepLate(_logger, late.TotalMilliseconds, _interval.TotalMilliseconds);
                 }
                 Sweep();
             }
@@ -41,10 +57,10 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
         }
     }
 
-    /// <summary>One pass over all sessions.</summary>
+    /// <summary>One pass over all _sessions.</summary>
     public void Sweep()
     {
-        foreach (var session in sessions.All)
+        foreach (var session in _sessions.All)
         {
             try
             {
@@ -52,10 +68,10 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
             }
             catch (Exception ex)
             {
-                Log.TickFailed(logger, session.Info.Sid, ex);
+                Log.TickFailed(_logger, session.Info.Sid, ex);
             }
         }
-        Volatile.Write(ref _lastCompleted, time.GetTimestamp());
+        Volatile.Write(ref _lastCompleted, _time.GetTimestamp());
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -67,7 +83,7 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
     private void EndAll()
     {
         var count = 0;
-        foreach (var session in sessions.All)
+        foreach (var session in _sessions.All)
         {
             try
             {
@@ -76,12 +92,12 @@ internal sealed partial class SessionSweeper(SessionTable sessions, IOptions<Gat
             }
             catch (Exception ex)
             {
-                Log.TickFailed(logger, session.Info.Sid, ex);
+                Log.TickFailed(_logger, session.Info.Sid, ex);
             }
         }
         if (count > 0)
         {
-            Log.ShutdownEnded(logger, count);
+            Log.ShutdownEnded(_logger, count);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class GatewayMetrics
     private static readonly KeyValuePair<string, object?> Bosh = new("boshgateway.transport", "bosh");
     private static readonly KeyValuePair<string, object?> WebSocket = new("boshgateway.transport", "websocket");
 
+    private readonly Meter _meter;
     private readonly UpDownCounter<long> _activeSessions;
     private readonly Histogram<double> _sessionDuration;
     private readonly Counter<long> _rejectedSessions;
@@ -33,7 +34,7 @@ public sealed class GatewayMetrics
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = _meter = meterFactory.Create(MeterName);
         _activeSessions = meter.CreateUpDownCounter<long>("boshgateway.active_sessions", "{session}", "Sessions open on this node.");
         _sessionDuration = meter.CreateHistogram("boshgateway.session.duration", "s", "How long sessions lasted, by how they ended.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 28800, 86400] });
@@ -47,6 +48,13 @@ public sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15] });
         _forwardedRequests = meter.CreateCounter<long>("boshgateway.cluster.forwarded_requests", "{request}", "BOSH requests for another node's session, by outcome.");
     }
+
+    /// <summary>
+    /// A gauge read when metrics are collected, for a component that owns the value: the sweeper's lag
+    /// (<c>boshgateway.sweeper.lag</c>), the busiest client address (<c>boshgateway.client_address.sessions</c>),
+    /// Redis reachability (<c>boshgateway.directory.available</c>).
+    /// </summary>
+    public void Observe(string name, string unit, string description, Func<double> read) => _meter.CreateObservableGauge(name, read, unit, description);
 
     /// <summary>Stanza and byte totals of one transport, which its sessions add to.</summary>
     public TrafficTotals Traffic(SessionTransport transport) => transport == SessionTransport.Bosh ? _bosh : _websocket;
