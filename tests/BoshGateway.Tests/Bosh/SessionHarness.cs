@@ -13,13 +13,13 @@ internal sealed class SessionHarness
 {
     public const long FirstRid = 1000;
 
-    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500)
+    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500, BoshGateway.Telemetry.GatewayMetrics? metrics = null)
     {
         Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key)
         {
             QueueFullTimeout = TimeSpan.FromSeconds(30),
         };
-        Lifecycle = TestLifecycle.Create(Time, Logs, maxSessionsPerAddress: limitPerAddress);
+        Lifecycle = TestLifecycle.Create(Time, Logs, maxSessionsPerAddress: limitPerAddress, metrics: metrics);
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1")!;
         Session = new BoshSession(info, Parameters, Backend, Lifecycle, TimeSpan.FromSeconds(2), Lifecycle.CreateLogger<BoshSession>(info));
         Lifecycle.Add(Session);
