@@ -164,7 +164,8 @@ public class HeldRequestAbortStressTests(XmppServers servers)
         {
             while (!_stop.IsCancellationRequested)
             {
-                var rid = _canary.NextRid();
+                var rid = _canary.RidForNextRequest();
+                _canary.Unanswered = rid;
                 var sent = Now;
                 using var bound = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 bound.CancelAfter(CanaryBound);
@@ -184,6 +185,7 @@ public class HeldRequestAbortStressTests(XmppServers servers)
                 {
                     return;
                 }
+                _canary.Unanswered = null;
                 var arrived = Now;
                 _canaryPolls++;
                 _canaryLastAnswer = arrived;
@@ -233,9 +235,12 @@ public class HeldRequestAbortStressTests(XmppServers servers)
         private async Task ExchangeAndDropAsync(RawBoshSession session, double abortAt, Task<double>? afterBroadcast, Tally tally)
         {
             RawBoshRequest request;
+            // Until its answer is read, the rid counts as unanswered and is sent again (as Strophe.js does).
+            var rid = session.RidForNextRequest();
+            session.Unanswered = rid;
             try
             {
-                request = await RawBoshRequest.SendAsync(session.Url, session.Body(session.NextRid()), _stop.Token);
+                request = await RawBoshRequest.SendAsync(session.Url, session.Body(rid), _stop.Token);
             }
             catch (OperationCanceledException)
             {
@@ -266,6 +271,7 @@ public class HeldRequestAbortStressTests(XmppServers servers)
                     var arrived = Now;
                     if (read.IsCompletedSuccessfully)
                     {
+                        session.Unanswered = null;
                         Interlocked.Increment(ref tally.Answered);
                         var (status, text) = read.Result;
                         if (status != 200 || text.Contains("type='terminate'", StringComparison.Ordinal) || text.Contains("type=\"terminate\"", StringComparison.Ordinal))
@@ -312,12 +318,15 @@ public class HeldRequestAbortStressTests(XmppServers servers)
                 var messages = string.Concat(_receivers.Select(r => $"<message to='{r.Jid}' type='chat' id='s{n}'><body>ping {n}</body></message>"));
                 n++;
                 RawBoshRequest request;
+                var rid = _sender.NextRid();
                 try
                 {
-                    request = await RawBoshRequest.SendAsync(url, _sender.Body(_sender.NextRid(), "", messages), _stop.Token);
+                    request = await RawBoshRequest.SendAsync(url, _sender.Body(rid, "", messages), _stop.Token);
                 }
                 catch (OperationCanceledException)
                 {
+                    // The gateway may have read it or not: resend it before the terminate, as a client would.
+                    _sender.Unanswered = rid;
                     break;
                 }
                 var sentAt = Now;
@@ -372,17 +381,22 @@ public class HeldRequestAbortStressTests(XmppServers servers)
             }
         }
 
-        /// <summary>Terminates every session the run used; each must still answer, within 10 s in all.</summary>
+        /// <summary>
+        /// Terminates every session the run used; each must still answer, within 10 s in all. A session whose
+        /// last request was dropped first gets that rid again (answered from the replay cache, or within its
+        /// 1 s wait), as a client would resend it, then the terminate on the next rid.
+        /// </summary>
         public async Task TerminateAllAsync()
         {
             using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            using var gate = new SemaphoreSlim(CreationConcurrency);
+            using var gate = new SemaphoreSlim(4 * CreationConcurrency);
             var everyone = _aborting.Concat(_receivers).Append(_sender).Append(_canary).ToList();
             var answers = await Task.WhenAll(everyone.Select(async session =>
             {
                 await gate.WaitAsync(bound.Token);
                 try
                 {
+                    await session.SettleAsync(bound.Token);
                     return await session.PostAsync("type='terminate'", "", bound.Token);
                 }
                 finally

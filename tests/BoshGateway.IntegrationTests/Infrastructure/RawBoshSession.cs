@@ -29,6 +29,26 @@ internal sealed class RawBoshSession(Uri url, string domain)
 
     public long NextRid() => Interlocked.Increment(ref _rid);
 
+    /// <summary>
+    /// A rid sent whose answer never came (the request was dropped, or its send failed). As Strophe.js does,
+    /// the next request resends it rather than moving on: the gateway may not have read it, and a rid gap
+    /// would hold every later request.
+    /// </summary>
+    public long? Unanswered { get; set; }
+
+    /// <summary>The rid of the next request: the unanswered one again, else a new one.</summary>
+    public long RidForNextRequest() => Unanswered ?? NextRid();
+
+    /// <summary>Resends the unanswered rid, if any, until it is answered (each answer comes within the session's wait).</summary>
+    public async Task SettleAsync(CancellationToken cancellationToken)
+    {
+        if (Unanswered is { } rid)
+        {
+            await ExchangeAsync(Body(rid), cancellationToken);
+            Unanswered = null;
+        }
+    }
+
     /// <summary>The XML of a request body on <paramref name="rid"/> for this session.</summary>
     public string Body(long rid, string attributes = "", string children = "")
         => string.Create(CultureInfo.InvariantCulture,
