@@ -30,9 +30,10 @@ fi
 if command -v npm >/dev/null; then
     echo "== npm ci (tests/js)"
     npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: JavaScript client tests will not run"
-    echo "== npm ci (tests/browser, src/BoshGateway/DemoPage)"
+    echo "== npm ci (tests/browser, src/BoshGateway/DemoPage, src/BoshGateway/StatusPage)"
     npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: browser tests will not run"
     npm ci --prefix src/BoshGateway/DemoPage --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: the demo page has no Converse.js"
+    npm ci --prefix src/BoshGateway/StatusPage --no-audit --no-fund --loglevel=error >/dev/null || echo "npm ci failed: the status page has no uPlot"
 fi
 # Screenshots of the browser scenarios (Chromium through the gateway) go here; not committed.
 export BOSHGW_SCREENSHOTS="$PWD/.tmp/browser-screenshots/$(date +%Y%m%d-%H%M%S)"

@@ -19,12 +19,12 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const config = {
-    scenario: 'chat',          // chat | discovery | reload | restart | demo
+    scenario: 'chat',          // chat | discovery | reload | restart | demo | status
     library: 'converse',       // converse | strophe | stanza | xmppjs
     transport: 'websocket',    // websocket | bosh
     boshUrl: null,             // the gateway's endpoints
     webSocketUrl: null,
-    pageUrl: null,             // demo: the gateway's own page
+    pageUrl: null,             // demo, status: the gateway's own page
     discoveryPort: null,       // discovery: https://DOMAIN/ is mapped to 127.0.0.1:discoveryPort
     domain: 'localhost',
     users: [],                 // [sender, recipient, observer]
@@ -414,6 +414,37 @@ async function converseRestart() {
     await po.evaluate(() => window.chat.disconnect());
 }
 
+// ---- the status page (Gateway:Status): reads what its charts drew, from window.statusPage ---------
+async function statusPage() {
+    const page = await newPage('operator');
+    await page.setViewportSize({ width: 1100, height: 1020 }); // all six charts in the picture
+    await page.goto(config.pageUrl);
+    // Each chart's series as drawn, reduced to their largest point; the caller's clients have chatted
+    // through the gateway over BOSH and WebSocket before this page opened, and are still connected.
+    const largest = () => page.evaluate(() => {
+        const drawn = window.statusPage?.drawn ?? {};
+        return Object.fromEntries(Object.entries(drawn).map(([chart, series]) =>
+            [chart, Object.fromEntries(Object.entries(series).map(([label, points]) => [label, Math.max(0, ...points)]))]));
+    });
+    try {
+        await until('the status page to chart open sessions of both transports and stanzas both ways', async () => {
+            const m = await largest();
+            return m.sessions?.bosh > 0 && m.sessions?.websocket > 0 && m.stanzas?.['to server'] > 0 && m.stanzas?.['to client'] > 0;
+        }, 30000, 250);
+    } finally {
+        page.result.largest = await largest();
+        page.result.error = await page.evaluate(() => window.statusPage?.error ?? null);
+    }
+    page.result.draws = await page.evaluate(() => window.statusPage.draws);
+    page.result.canvases = await page.$$eval('#charts canvas', cs => cs.length);
+    page.result.problem = await page.$eval('#problem', p => (p.hidden ? null : p.textContent));
+    step(`status page drew ${page.result.canvases} charts after ${page.result.draws} polls`);
+    if (page.result.canvases < 2) throw new Error(`the status page drew ${page.result.canvases} charts (uPlot missing?): ${page.result.problem}`);
+    await sleep(500); // let the last redraw settle before the picture
+    await shot(page, 'status');
+    if (result.blocked.length) throw new Error(`the status page asked for addresses beyond the gateway: ${result.blocked.join(', ')}`);
+}
+
 // ---- main ------------------------------------------------------------------------------------------
 const watchdog = setTimeout(() => finish(false, `timed out after ${config.timeoutSeconds} s`), config.timeoutSeconds * 1000);
 let server;
@@ -421,7 +452,9 @@ try {
     server = await servePages();
     browser = await launch();
     step(`Chromium ${browser.version()} started`);
-    if (config.library === 'converse') {
+    if (config.scenario === 'status') {
+        await statusPage();
+    } else if (config.library === 'converse') {
         const run = { chat: converseChat, discovery: converseChat, demo: converseChat, reload: converseReload, restart: converseRestart }[config.scenario];
         if (!run) throw new Error(`unknown scenario ${config.scenario}`);
         await run();

@@ -45,4 +45,7 @@ public sealed class GatewayOptions
 
     /// <summary>Metrics export (Prometheus scrape endpoint).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
+
+    /// <summary>The live status page (off by default).</summary>
+    public StatusPageOptions Status { get; set; } = new();
 }

@@ -59,6 +59,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             ValidateCluster(errors, options);
         }
+        ValidateStatusPage(errors, options);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 
@@ -75,6 +76,24 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, cluster.ForwardConnectTimeout > TimeSpan.Zero, "Gateway:Cluster:ForwardConnectTimeout must be positive.");
         Require(errors, cluster.RedisTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Cluster:RedisTimeout must be at least 100 ms.");
         Require(errors, cluster.MaxReplayBytes >= 0, "Gateway:Cluster:MaxReplayBytes must not be negative.");
+    }
+
+    private static void ValidateStatusPage(List<string> errors, GatewayOptions options)
+    {
+        var status = options.Status;
+        Require(errors, status.Path.Length > 1 && status.Path.StartsWith('/') && !status.Path.EndsWith('/'), "Gateway:Status:Path must start with '/', not end with '/', and not be '/' alone.");
+        Require(errors, status.SampleInterval >= TimeSpan.FromSeconds(1) && status.SampleInterval <= TimeSpan.FromMinutes(1), "Gateway:Status:SampleInterval must be between 1 s and 1 min.");
+        Require(errors, status.History >= TimeSpan.FromMinutes(1) && status.History <= TimeSpan.FromHours(24), "Gateway:Status:History must be between 1 min and 24 h.");
+        Require(errors, status.SampleInterval <= TimeSpan.Zero || status.History / status.SampleInterval <= 2000, "Gateway:Status:History must hold at most 2000 points of Gateway:Status:SampleInterval.");
+        Require(errors, status.BearerToken is null || (status.BearerToken.Length >= 16 && !status.BearerToken.Any(char.IsWhiteSpace)), "Gateway:Status:BearerToken must be at least 16 characters without spaces when set.");
+        if (status.Enabled)
+        {
+            foreach (var (key, path) in new[] { ("Gateway:Bosh:Path", options.Bosh.Path), ("Gateway:WebSocket:Path", options.WebSocket.Path), ("Gateway:Telemetry:PrometheusPath", options.Telemetry.PrometheusPath) })
+            {
+                Require(errors, !string.Equals(path, status.Path, StringComparison.OrdinalIgnoreCase) && !path.StartsWith(status.Path + "/", StringComparison.OrdinalIgnoreCase),
+                    $"Gateway:Status:Path must not be {key} or hold it.");
+            }
+        }
     }
 
     private static void ValidateBackend(List<string> errors, string key, string host, int port)

@@ -7,6 +7,7 @@ using BoshGateway.Telemetry;
 using BoshGateway.WebSockets;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
+using BoshGateway.StatusPage;
 using Microsoft.Extensions.Options;
 
 namespace BoshGateway.Hosting;
@@ -23,6 +24,7 @@ public static class GatewayEndpointRouteBuilderExtensions
         endpoints.MapHostMeta();
         endpoints.MapGatewayHealthChecks();
         endpoints.MapGatewayTelemetry(options);
+        endpoints.MapStatusPage(options);
         if (options.DemoPage.Enabled)
         {
             endpoints.MapDemoPage(options);

@@ -5,6 +5,7 @@ using BoshGateway.Configuration;
 using BoshGateway.Health;
 using BoshGateway.Http;
 using BoshGateway.Sessions;
+using BoshGateway.StatusPage;
 using BoshGateway.WebSockets;
 using Microsoft.Extensions.Options;
 
@@ -39,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
         services.AddHostedService<ShutdownDrain>();
         services.AddGatewayHealthChecks();
+        services.AddStatusPage(configuration);
         return services;
     }
 

@@ -61,4 +61,7 @@ internal static class EventIds
     // Hosting and pages (1400-1499).
     public const int DemoPageServing = 1400;
     public const int DemoPageAssetsMissing = 1401;
+    public const int StatusPageServing = 1410;
+    public const int StatusPageAssetsMissing = 1411;
+    public const int StatusSampleFailed = 1412;
 }

@@ -30,6 +30,27 @@ public class GatewayOptionsValidatorTests
     }
 
     [Fact]
+    public void StatusPage_BadValues_AreNamedByKey()
+    {
+        var options = new GatewayOptions();
+        options.Status.Enabled = true;
+        options.Status.Path = "/http-bind";
+        options.Status.BearerToken = "short";
+        options.Status.SampleInterval = TimeSpan.FromMilliseconds(100);
+        options.Status.History = TimeSpan.FromDays(2);
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        foreach (var key in new[] { "Gateway:Status:Path must not be Gateway:Bosh:Path", "Gateway:Status:BearerToken", "Gateway:Status:SampleInterval", "Gateway:Status:History" })
+        {
+            Assert.Contains(key, result.FailureMessage, StringComparison.Ordinal);
+        }
+        options.Status.Path = "/";
+        Assert.Contains("Gateway:Status:Path must start with '/'", new GatewayOptionsValidator().Validate(null, options).FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Startup_WithABadValue_StopsWithTheMessage()
     {
         var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
