@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback,
-# a real nginx in front of the gateway, a real Redis under several gateway nodes, StanzaJS under Node, and web
+# a real nginx in front of the gateway, a real Redis under several gateway nodes, a real Prometheus scraping them, StanzaJS under Node, and web
 # chat clients (Converse.js, Strophe.js, StanzaJS, xmpp.js) in Debian's headless Chromium. Installs what it needs
 # when it can (root: apt-get; npm ci for the JavaScript).
 # Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
@@ -17,12 +17,13 @@ command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need_apt[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
         # The packages start system instances we do not use; tests start their own on free ports.
-        for svc in prosody ejabberd nginx redis-server; do service "$svc" stop >/dev/null 2>&1 || true; done
+        for svc in prosody ejabberd nginx redis-server prometheus prometheus-node-exporter; do service "$svc" stop >/dev/null 2>&1 || true; done
     else
         echo "== missing ${need_apt[*]}: tests that need them will be skipped (run as root to install)"
     fi

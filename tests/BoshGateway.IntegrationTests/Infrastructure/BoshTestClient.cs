@@ -291,8 +291,13 @@ public sealed class BoshTestClient : IAsyncDisposable
     public async Task SendMessageAsync(string to, string text, string? id = null, Uri? via = null)
         => await SendAsync($"<message to='{to}' type='chat' id='{id ?? Guid.NewGuid().ToString("N")}'><body>{text}</body></message>", via: via);
 
+    /// <remarks>Idempotent: a test may end the session itself and still hold the client in an await using.</remarks>
     public async ValueTask DisposeAsync()
     {
+        if (_disposing)
+        {
+            return;
+        }
         if (Terminate is null && Sid is not null)
         {
             try

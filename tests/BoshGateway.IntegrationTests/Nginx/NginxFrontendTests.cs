@@ -31,6 +31,28 @@ public class NginxFrontendTests(XmppServers servers)
     }
 
     [Fact]
+    public async Task OperatorEndpoints_ThroughNginx_AreRefused_WhileTheGatewayServesThem()
+    {
+        await using var gateway = await GatewayHost.StartAsync(FreePort.Next());
+        await using var nginx = await NginxFrontend.StartAsync("nginx-metrics", gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        using var direct = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var proxied = new HttpClient(nginx.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(10) };
+
+        using var metrics = await direct.GetAsync(new Uri(gateway.BaseUrl, "/metrics"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("boshgateway_", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // The gateway's routes ignore case and nginx decodes the path before matching: no spelling gets through.
+        foreach (var path in new[] { "/metrics", "/Metrics", "/metrics/", "/%6detrics", "//metrics", "/metrics?format=text", "/status", "/status/" })
+        {
+            using var refused = await proxied.GetAsync(new Uri(nginx.BaseUrl + path[1..]));
+            Assert.True(refused.StatusCode == System.Net.HttpStatusCode.NotFound, $"{path} through nginx: {(int)refused.StatusCode}");
+        }
+        using var health = await proxied.GetAsync(new Uri(nginx.BaseUrl, "/alive"));
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
     public async Task Discovery_ThroughNginx_AdvertisesHttpsAndWss()
     {
         await using var gateway = await GatewayHost.StartAsync(FreePort.Next());
