@@ -21,6 +21,7 @@ namespace BoshGateway.Backend;
 internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandler, IDisposable
 {
     private static readonly TimeSpan CloseGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan CloseDeadline = TimeSpan.FromSeconds(10);
     private static readonly byte[] StreamClose = "</stream:stream>"u8.ToArray();
     private static readonly byte[] Whitespace = " "u8.ToArray();
 
@@ -101,7 +102,8 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     public void KeepAlive()
     {
-        if (Volatile.Read(ref _state) == 0 && Environment.TickCount64 - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
+        // Nothing while writes are pending: they keep the stream alive, and a stalled server would only pile up spaces.
+        if (Volatile.Read(ref _state) == 0 && Volatile.Read(ref _queuedBytes) == 0 && Environment.TickCount64 - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
         {
             Enqueue(Whitespace);
         }
@@ -116,6 +118,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             Enqueue(StreamClose);
             _outbound.Writer.TryComplete();
             WakeRoomWaiter();
+            DropAfterCloseDeadline();
         }
     }
 
@@ -125,6 +128,22 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         if (!_outbound.Writer.TryWrite(data))
         {
             Interlocked.Add(ref _queuedBytes, -data.Length);
+        }
+    }
+
+    /// <summary>
+    /// A closing stream whose server does not take the last writes (stalled, not reading) would keep the
+    /// write loop, the socket and the queue for as long as TCP lets it: cancel the writes after a deadline
+    /// (the write loop then drops the connection).
+    /// </summary>
+    private void DropAfterCloseDeadline()
+    {
+        try
+        {
+            _abort.CancelAfter(CloseDeadline);
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 
@@ -157,6 +176,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             }
             _outbound.Writer.TryComplete();
             WakeRoomWaiter();
+            DropAfterCloseDeadline();
         }
     }
 
@@ -293,6 +313,8 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         }
         catch (Exception ex) when (Volatile.Read(ref _state) == 2 || ex is OperationCanceledException)
         {
+            // Aborted, or closing past CloseDeadline: make sure the transport is gone.
+            Abort();
         }
         catch (Exception ex)
         {

@@ -212,6 +212,7 @@ internal sealed partial class BoshEndpoint(
             lifecycle.Reject(SessionTransport.Bosh, RejectionReason.DirectoryUnavailable);
             return BoshReply.Unavailable;
         }
+        using var activity = GatewayActivitySource.StartSession(info);
         var connected = await lifecycle.ConnectAsync(info, target, language, requestAborted);
         if (connected.Link is not { } link)
         {

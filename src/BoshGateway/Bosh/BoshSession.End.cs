@@ -106,6 +106,7 @@ public sealed partial class BoshSession
         }
         ClearOutbox();
         Respond(request, BoshResponseWriter.Empty());
+        AnswerOutstandingOutside(BoshResponseWriter.Empty());
     }
 
     /// <summary>
@@ -141,17 +142,23 @@ public sealed partial class BoshSession
         {
             Respond(_held[0], terminal);
         }
+        AnswerOutstandingOutside(terminal);
+        return terminal;
+    }
+
+    /// <summary>Requests still waiting for their turn or for room, at the end: answered with <paramref name="body"/>, never left hanging.</summary>
+    private void AnswerOutstandingOutside(byte[] body)
+    {
         foreach (var (_, waiting) in _waiting)
         {
-            AnswerOutside(waiting.Request, terminal);
+            AnswerOutside(waiting.Request, body);
         }
         _waiting.Clear();
         if (_blocked is { } blocked)
         {
-            AnswerOutside(blocked.Request, terminal);
+            AnswerOutside(blocked.Request, body);
             _blocked = null;
         }
-        return terminal;
     }
 
     /// <summary>

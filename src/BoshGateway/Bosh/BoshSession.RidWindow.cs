@@ -28,6 +28,10 @@ public sealed partial class BoshSession
         _lastActivity = now;
         immediate = null;
         request = null!;
+        // Attributes read while processing are checked now, before the request may wait for its turn or
+        // for room: a bad one must end the session here (the endpoint answers it), not later on another thread.
+        _ = body.Number("ack");
+        _ = body.Number("pause");
         if (_isEnded)
         {
             immediate = BoshAnswer.Immediate(TakeTerminal());
@@ -110,7 +114,18 @@ public sealed partial class BoshSession
                 return;
             }
             _blocked = null;
-            ProcessInOrder(blocked.Body, blocked.Request, _time.GetTimestamp());
+            try
+            {
+                ProcessInOrder(blocked.Body, blocked.Request, _time.GetTimestamp());
+            }
+            catch (Exception ex)
+            {
+                // Nothing awaits this callback: answer the request and end the session rather than lose both.
+                Log.Terminated(_logger, _p.Sid, BoshConditions.UndefinedCondition, ex.Message);
+                var terminal = EndWith(BoshConditions.UndefinedCondition, null, Sessions.SessionEndReason.Error, hasCurrentRequest: true);
+                AnswerOutside(blocked.Request, terminal);
+                return;
+            }
             if (_blocked is { } again && again.Request == blocked.Request)
             {
                 // Still no room for the same request: keep its first deadline, so a stalled server is not waited on for ever.

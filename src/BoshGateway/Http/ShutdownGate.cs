@@ -42,7 +42,6 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
             if (request.Path.Equals(_options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPost(request.Method)
                 && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
             {
-                lifecycle.Reject(SessionTransport.Bosh, RejectionReason.Draining);
                 origins.Admit(context);
                 await BoshResponseSender.SendAsync(context, answer, 0);
                 return;
@@ -76,9 +75,16 @@ internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetim
         try
         {
             // In a cluster a sid this node does not hold belongs to another node: the endpoint forwards it.
-            return BoshBodyParser.Parse(bytes, _options.Limits).Sid is { } sid && (_options.IsClustered || _sessions.TryGet(sid, out _))
-                ? null
-                : BoshResponseWriter.Terminate(BoshConditions.SystemShutdown);
+            var sid = BoshBodyParser.Parse(bytes, _options.Limits).Sid;
+            if (sid is not null && (_options.IsClustered || _sessions.TryGet(sid, out _)))
+            {
+                return null;
+            }
+            if (sid is null)
+            {
+                lifecycle.Reject(SessionTransport.Bosh, RejectionReason.Draining);
+            }
+            return BoshResponseWriter.Terminate(BoshConditions.SystemShutdown);
         }
         catch (Exception ex) when (ex is XmlStreamException or BoshProtocolException)
         {

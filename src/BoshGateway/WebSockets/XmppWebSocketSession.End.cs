@@ -84,6 +84,8 @@ public sealed partial class XmppWebSocketSession
         }
         foreach (var message in farewell)
         {
+            // Past the byte cap on purpose: the last words are small and bounded by the element limits.
+            _queuedBytes += message.Length;
             _outbound.Writer.TryWrite(message);
         }
         _outbound.Writer.TryComplete();

@@ -149,9 +149,13 @@ public sealed partial class XmppWebSocketSession
         }
         _domain = target.Domain;
         _language = open.GetAttribute("xml:lang");
+        using var activity = Telemetry.GatewayActivitySource.StartSession(Info);
         var connected = await _lifecycle.ConnectAsync(Info, target, _language, cancellationToken);
         if (connected.Link is not { } link)
         {
+            // As for BOSH, a session whose server could not be reached never started: counted as
+            // refused (backend_unavailable), with no end line or duration of its own.
+            _lifecycle.Abandon(Info);
             if (connected.StreamError is { } error)
             {
                 EndByServer(error, "the server refused the stream");

@@ -67,8 +67,14 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySessi
                     EndLocked(SessionEndReason.ClientGone, WebSocketCloseStatus.NormalClosure, closeBackend: false);
                 }
             }
-            await sending;
-            _lifecycle.Forget(this);
+            try
+            {
+                await sending;
+            }
+            finally
+            {
+                _lifecycle.Forget(this);
+            }
         }
     }
 

@@ -32,6 +32,14 @@ public class ShutdownGateTests(XmppServers servers)
         Assert.Equal("terminate", (string?)next.Attribute("type"));
         Assert.Equal("system-shutdown", (string?)next.Attribute("condition"));
 
+        // Readiness fails at once, so the balancer sends nobody new; liveness does not.
+        using (var probe = new HttpClient())
+        using (var readiness = await probe.GetAsync(new Uri(gateway.BaseUrl, "/health")))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, readiness.StatusCode);
+            Assert.StartsWith("unhealthy", await readiness.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         await using var late = new BoshTestClient(gateway.BoshUrl, server.Domain);
         var refused = await late.CreateAsync();
         Assert.Equal("terminate", (string?)refused.Attribute("type"));

@@ -87,8 +87,10 @@ public class XmppWebSocketSessionTests
         await h.SendAsync("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/>");
         var messages = await h.ReceiveUntilClosedAsync();
         Assert.Contains("remote-connection-failed", messages[0]);
-        Assert.Equal([SessionEndReason.BackendClosed], h.Logs.EndReasons);
+        // Never started: counted as refused, as a BOSH session would be, with no end line of its own.
+        Assert.Empty(h.Logs.EndReasons);
         Assert.Single(h.Logs.Lines, l => l.EventName == "BackendUnreachable");
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "again"));
     }
 
     [Fact]
