@@ -74,4 +74,14 @@ public class BoshBackpressureTests
         _ = h.Send(1001);
         Assert.Equal(1, h.Session.HeldCount);
     }
+
+    [Fact]
+    public void BadNumbers_AreRefusedOnArrival_NotWhenTheRequestsTurnComes()
+    {
+        var h = new SessionHarness();
+        h.Backend.Full = true;
+        var blocked = h.Send(1001, Message);
+        Assert.Throws<BoshGateway.Protocol.Bosh.BoshProtocolException>(() => h.Send(1002, Message, "pause='soon'"));
+        Assert.False(blocked.IsCompleted); // the endpoint ends the session on that exception; nothing was queued behind
+    }
 }
