@@ -26,6 +26,12 @@ if [ ! -f "$demo_page/node_modules/.package-lock.json" ] || [ "$demo_page/packag
     echo "== npm ci ($demo_page: Converse.js for the demo page)"
     npm ci --prefix "$demo_page" --no-audit --no-fund --loglevel=error >/dev/null
 fi
+# uPlot for the status page, likewise.
+status_page=src/BoshGateway/StatusPage
+if [ ! -f "$status_page/node_modules/.package-lock.json" ] || [ "$status_page/package-lock.json" -nt "$status_page/node_modules/.package-lock.json" ]; then
+    echo "== npm ci ($status_page: uPlot for the status page)"
+    npm ci --prefix "$status_page" --no-audit --no-fund --loglevel=error >/dev/null
+fi
 
 demo=.tmp/demo
 echo "== starting Prosody on 127.0.0.1:$c2s_port (data in $demo)"
@@ -41,6 +47,8 @@ cat <<INFO
   Demo accounts:  alice@localhost, bob@localhost, carol@localhost   (password: secret)
                   Everyone has everyone else as a contact.
   Backend:        Prosody c2s on 127.0.0.1:$c2s_port (plain TCP: loopback only)
+  Status page:    http://127.0.0.1:$gateway_port/status   (live charts; loopback only)
+  Metrics:        http://127.0.0.1:$gateway_port/metrics  (Prometheus)   Health: /health, /alive
 
 INFO
 echo "== building the gateway"
@@ -51,6 +59,7 @@ dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll \
     --Gateway:Backends:Default:Port="$c2s_port" \
     --Gateway:Backends:Default:Tls=None \
     --Gateway:DemoPage:Enabled=true --Gateway:DemoPage:Domain=localhost \
+    --Gateway:Status:Enabled=true \
     "--Gateway:DemoPage:Notice=Demo accounts: alice, bob, carol (password: secret). Log in as a second one in a private window to chat." &
 gateway=$!
 # Ctrl-C or kill: stop the gateway (it ends its sessions with system-shutdown), then Prosody.
