@@ -13,7 +13,7 @@ namespace BoshGateway.IntegrationTests.Bosh;
 /// session's <c>wait</c>: a well-behaved canary session keeps long-polling throughout and must be answered
 /// in time, every time.
 /// </summary>
-public class HeldRequestAbortStressTests(XmppServers servers)
+public class HeldRequestAbortStressTests
 {
     private const int Wait = 1;
     private const int AbortingSessions = 240;
@@ -37,9 +37,22 @@ public class HeldRequestAbortStressTests(XmppServers servers)
     [Fact]
     public async Task ClientsDroppingHeldRequestsAsTheyAreAnswered_NeverStallOtherSessions()
     {
-        var server = servers.Prosody;
+        // A Prosody of its own: the run's 260 sessions do not load the shared one, nor use up its accounts.
+        var users = Enumerable.Range(1, Receivers + 1).Select(i => $"stress{i:00}").ToArray();
+        var server = await XmppServers.StartPrivateProsodyAsync("prosody-stress", users);
         server.RequireRunning();
-        var users = Enumerable.Range(0, Receivers + 1).Select(_ => TestUsers.Take(server)).ToArray();
+        try
+        {
+            await RunAsync(server, users);
+        }
+        finally
+        {
+            await XmppServers.StopPrivateAsync(server);
+        }
+    }
+
+    private static async Task RunAsync(XmppServer server, string[] users)
+    {
         var gateway = await GatewayHost.StartAsync(server.C2sPort,
             "Gateway:MaxSessionsPerClientAddress=1000",
             $"Gateway:Bosh:TimerResolution={TimerResolution.ToString("c", CultureInfo.InvariantCulture)}",
