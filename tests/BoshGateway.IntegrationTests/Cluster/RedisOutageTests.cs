@@ -63,7 +63,9 @@ public class RedisOutageTests(XmppServers servers)
         await using var b = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, cluster.Nginx.TrustingHandler()) { RetriesOnUnavailable = 20 };
         await a.LoginAsync(alice);
         await b.LoginAsync(bob);
-        var doomedOwner = cluster.Nodes[2];
+        // nginx places a and b on any node (round-robin over every request of their logins): the node
+        // to kill is one that owns neither (the owner is in the sid).
+        var doomedOwner = cluster.Nodes.First(n => !a.Sid!.Contains($".{n.Id}.", StringComparison.Ordinal) && !b.Sid!.Contains($".{n.Id}.", StringComparison.Ordinal));
         await using var doomed = new BoshTestClient(doomedOwner.BoshUrl, server.Domain) { RetriesOnUnavailable = 40 };
         await doomed.LoginAsync(carol, wait: 2);
         await doomed.StopPollingAsync();
@@ -79,13 +81,14 @@ public class RedisOutageTests(XmppServers servers)
         // Right after the wipe the registry is being rebuilt, so a missing owner may still be alive:
         // "try again" (503) for a moment, then item-not-found, as the client resends the same rid.
         var watch = Stopwatch.StartNew();
+        var survivor = cluster.Nodes.First(n => n != doomedOwner);
         var gone = XElement.Parse(await doomed.PostRawAsync(
-            $"<body rid='{doomed.NextRid()}' sid='{doomed.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", cluster.Nodes[0].BoshUrl));
+            $"<body rid='{doomed.NextRid()}' sid='{doomed.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", survivor.BoshUrl));
         Assert.Equal("item-not-found", (string?)gone.Attribute("condition"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"item-not-found took {watch.Elapsed}");
-        await WaitForKeyAsync(cluster.Redis, "bg:n:{node1}");
+        await WaitForKeyAsync(cluster.Redis, $"bg:n:{{{survivor.Id}}}");
         await WaitForKeyAsync(cluster.Redis, $"bg:s:{{{a.Sid}}}");
-        foreach (var node in cluster.Nodes.Take(2))
+        foreach (var node in cluster.Nodes.Where(n => n != doomedOwner))
         {
             Assert.DoesNotContain("fail:", node.Log, StringComparison.Ordinal);
             Assert.True(node.Log.Split('\n').Count(l => l.StartsWith("warn:", StringComparison.Ordinal)) < 10, "warning storm: " + node.Log);

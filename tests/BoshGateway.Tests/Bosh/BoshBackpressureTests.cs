@@ -16,9 +16,10 @@ public class BoshBackpressureTests
         Assert.Empty(h.Backend.Sent);
         Assert.False(first.IsCompleted);
         h.Backend.Drain();
-        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
-        Assert.False(first.IsCompleted); // now held like any request
-        Assert.Equal(1, h.Session.HeldCount);
+        // The room callback runs on the thread pool: wait for its last step (the request is held), not an earlier one.
+        await Eventually.TrueAsync(() => h.Session.HeldCount == 1);
+        Assert.Single(h.Backend.Sent);
+        Assert.False(first.IsCompleted); // held like any request
     }
 
     [Fact]
@@ -30,7 +31,9 @@ public class BoshBackpressureTests
         var second = h.Send(1002, "<message id='2'/>");
         Assert.Empty(h.Backend.Sent);
         h.Backend.Drain();
-        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 2);
+        // The first is answered (released by the second, hold=1) only after both were forwarded.
+        await Eventually.TrueAsync(() => first.IsCompleted);
+        Assert.Equal(2, h.Backend.Sent.Count);
         Assert.Contains("id='1'", h.Backend.Sent[0]);
         Assert.Contains("id='2'", h.Backend.Sent[1]);
         Assert.Empty((await Answer(first)).Elements()); // released by the newer request (hold=1)
@@ -62,7 +65,8 @@ public class BoshBackpressureTests
         var again = h.Send(1001, Message);
         Assert.Equal("error", (string?)(await Answer(first)).Attribute("type"));
         h.Backend.Drain();
-        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1); // forwarded once
+        await Eventually.TrueAsync(() => h.Session.HeldCount == 1);
+        Assert.Single(h.Backend.Sent); // forwarded once
         Assert.False(again.IsCompleted);
     }
 

@@ -14,7 +14,19 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public FakeBackendLink() => _reader = new XmlStreamReader(this, allowRestart: true);
 
-    public List<string> Sent { get; } = [];
+    private readonly List<string> _sent = [];
+
+    /// <summary>What the session wrote, in order (a copy: sessions may write from the thread pool while a test reads).</summary>
+    public List<string> Sent
+    {
+        get
+        {
+            lock (_sent)
+            {
+                return [.. _sent];
+            }
+        }
+    }
 
     public int Restarts { get; private set; }
 
@@ -30,7 +42,15 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
         Server(Header + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
     }
 
-    public void Send(ReadOnlyMemory<byte> data) => Sent.Add(Encoding.UTF8.GetString(data.Span));
+    public void Send(ReadOnlyMemory<byte> data) => Record(data);
+
+    private void Record(ReadOnlyMemory<byte> data)
+    {
+        lock (_sent)
+        {
+            _sent.Add(Encoding.UTF8.GetString(data.Span));
+        }
+    }
 
     private TaskCompletionSource _room = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -66,7 +86,7 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
     {
         foreach (var data in lastWrites)
         {
-            Sent.Add(Encoding.UTF8.GetString(data.Span));
+            Record(data);
         }
         Aborted = true;
     }
