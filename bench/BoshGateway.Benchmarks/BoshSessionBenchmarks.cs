@@ -38,7 +38,7 @@ public class BoshSessionBenchmarks
     public void Setup()
     {
         var options = Options.Create(new GatewayOptions { MaxSessionsPerClientAddress = int.MaxValue });
-        _lifecycle = new SessionLifecycle(_table, new InMemorySessionDirectory(), new ClientAddressLimiter(options), new NoConnector(), options,
+        _lifecycle = new SessionLifecycle(_table, new InMemorySessionDirectory(), new ClientAddressLimiter(options, TimeProvider.System), new NoConnector(), options,
             new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), TimeProvider.System, NullLoggerFactory.Instance);
         _sids = new string[Sessions];
         for (var i = 0; i < Sessions; i++)
@@ -58,7 +58,7 @@ public class BoshSessionBenchmarks
 
     private BoshSession NewSession(string sid, LoopbackLink link)
     {
-        var info = _lifecycle.TryAdmit(SessionTransport.Bosh, null, sid)!;
+        var info = _lifecycle.TryAdmit(SessionTransport.Bosh, null, sid).Info!;
         var session = new BoshSession(info, new BoshSessionParameters(sid, 1_000_000_000_000, "example.org", "en", "1.11", 60, 1, 60, 5, 120, false, null),
             link, _lifecycle, TimeSpan.FromSeconds(2), NullLogger.Instance);
         session.Start();

@@ -67,6 +67,10 @@ internal sealed partial class BoshEndpoint(
             {
                 context.Response.StatusCode = reply.Status;
                 context.Response.Headers.CacheControl = "no-store";
+                if (reply.RetryAfter is { } after)
+                {
+                    context.Response.Headers.RetryAfter = after;
+                }
             }
             return;
         }
@@ -136,10 +140,19 @@ internal sealed partial class BoshEndpoint(
                 }
                 return BoshReply.With(answer);
             }
-            // A forwarded request is never forwarded again: the owner's word is final.
-            if (cluster is not null && forwarded is null)
+            // Not here. A forwarded request is never throttled or forwarded again: the owner's word is final.
+            if (forwarded is null)
             {
-                return await cluster.AnswerElsewhereAsync(context, body, bytes, sid);
+                var client = context.Connection.RemoteIpAddress;
+                if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
+                {
+                    return BoshReply.TooMany(new Admission(null, null, retryAfter).RetryAfterHeader);
+                }
+                if (cluster is not null)
+                {
+                    return await cluster.AnswerElsewhereAsync(context, body, bytes, sid);
+                }
+                lifecycle.UnknownSid(client);
             }
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }
@@ -161,10 +174,11 @@ internal sealed partial class BoshEndpoint(
             lifecycle.Reject(SessionTransport.Bosh, RejectionReason.DirectoryUnavailable);
             return BoshReply.Unavailable;
         }
-        if (lifecycle.TryAdmit(SessionTransport.Bosh, client, cluster?.NewSessionId() ?? SessionId.New()) is not { } info)
+        var admission = lifecycle.TryAdmit(SessionTransport.Bosh, client, cluster?.NewSessionId() ?? SessionId.New());
+        if (admission.Info is not { } info)
         {
             // Before any session exists a binding-level refusal is right (XEP-0124 §17.1; robustness D1).
-            return BoshReply.WithStatus(StatusCodes.Status429TooManyRequests);
+            return BoshReply.TooMany(admission.RetryAfterHeader);
         }
         try
         {
@@ -203,6 +217,7 @@ internal sealed partial class BoshEndpoint(
             body.Attribute("newkey"))
         {
             QueueFullTimeout = _options.Backends.QueueFullTimeout,
+            PreAuthTimeout = bosh.PreAuthTimeout,
         };
 
         var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());

@@ -3,7 +3,7 @@ using BoshGateway.Sessions;
 namespace BoshGateway.Bosh;
 
 /// <summary>What the BOSH endpoint does with a request: write an answer, answer with a bare HTTP status, or nothing (already answered, e.g. by the owner node).</summary>
-internal readonly record struct BoshReply(BoshAnswer? Answer, int Status)
+internal readonly record struct BoshReply(BoshAnswer? Answer, int Status, string? RetryAfter = null)
 {
     public static BoshReply Handled => new(null, 0);
 
@@ -15,4 +15,7 @@ internal readonly record struct BoshReply(BoshAnswer? Answer, int Status)
     public static BoshReply With(byte[] body) => new(BoshAnswer.Immediate(body), 0);
 
     public static BoshReply WithStatus(int status) => new(null, status);
+
+    /// <summary>HTTP 429 before a session exists (a per-address limit), with <c>Retry-After</c> when known.</summary>
+    public static BoshReply TooMany(string? retryAfter) => new(null, StatusCodes.Status429TooManyRequests, retryAfter);
 }

@@ -23,6 +23,7 @@ public sealed partial class BoshSession
     {
         var forClient = ServerElementFilter.ToClient(element, streamNamespaces);
         Info.CountToClient(forClient.Length, element.IsStanza());
+        _lifecycle.ObserveFromServer(Info, element);
         lock (_sync)
         {
             if (_isEnded)

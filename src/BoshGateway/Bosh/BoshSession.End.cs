@@ -30,6 +30,12 @@ public sealed partial class BoshSession
             {
                 Respond(_held[0], BuildResponse(_held[0], withOutbox: true));
             }
+            if (!Info.IsAuthenticated && now - Info.StartedAt > _preAuthTicks)
+            {
+                Log.NotAuthenticatedInTime(_logger, _p.Sid, _p.PreAuthTimeout.TotalSeconds);
+                EndWith(BoshConditions.PolicyViolation, null, SessionEndReason.Timeout, hasCurrentRequest: false);
+                return;
+            }
             if (_blocked is { } blocked && blocked.Deadline <= now)
             {
                 Log.SendQueueStalled(_logger, _p.Sid, _p.QueueFullTimeout.TotalSeconds);

@@ -18,6 +18,9 @@ public sealed partial class BoshSession
         [LoggerMessage(EventId = EventIds.BoshInactivityTimeout, EventName = nameof(EventIds.BoshInactivityTimeout), Level = LogLevel.Debug, Message = "BOSH session {Sid} ended after inactivity")]
         public static partial void InactivityTimeout(ILogger logger, string sid);
 
+        [LoggerMessage(EventId = EventIds.BoshNotAuthenticatedInTime, EventName = nameof(EventIds.BoshNotAuthenticatedInTime), Level = LogLevel.Information, Message = "BOSH session {Sid} ended with policy-violation: not authenticated within {Seconds} s")]
+        public static partial void NotAuthenticatedInTime(ILogger logger, string sid, double seconds);
+
         [LoggerMessage(EventId = EventIds.SendQueueStalled, EventName = nameof(EventIds.SendQueueStalled), Level = LogLevel.Warning, Message = "BOSH session {Sid} ended with policy-violation: the server took nothing from its send queue for {Seconds} s")]
         public static partial void SendQueueStalled(ILogger logger, string sid, double seconds);
     }

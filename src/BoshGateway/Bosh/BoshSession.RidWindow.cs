@@ -172,6 +172,11 @@ public sealed partial class BoshSession
             return;
         }
         var empty = body.Children.Count == 0;
+        if (_lifecycle.CheckPreAuth(Info, body.Children) is { } violation)
+        {
+            Respond(request, Fail(BoshConditions.PolicyViolation, violation));
+            return;
+        }
         if (body.IsRestart)
         {
             _backend.Restart(body.Attribute("xml:lang") ?? _p.Language);

@@ -28,6 +28,7 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
 
     private long _lastActivity;
     private long _inactivityTicks;
+    private readonly long _preAuthTicks;
     private bool _isEnded;
     private byte[]? _terminal;
     private string? _streamId;
@@ -49,6 +50,7 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
         _key = parameters.InitialKey;
         _nextRid = parameters.CreationRid;
         _inactivityTicks = Ticks(parameters.Inactivity);
+        _preAuthTicks = Ticks(parameters.PreAuthTimeout.TotalSeconds);
         _lastActivity = _time.GetTimestamp();
     }
 

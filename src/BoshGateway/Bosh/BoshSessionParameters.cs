@@ -21,6 +21,9 @@ public sealed record BoshSessionParameters(
     /// <summary>How long a request may wait for room in the queue toward the server (<c>Gateway:Backends:QueueFullTimeout</c>).</summary>
     public TimeSpan QueueFullTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Time allowed from creation to SASL success (<c>Gateway:Bosh:PreAuthTimeout</c>).</summary>
+    public TimeSpan PreAuthTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
     public bool IsPolling => Hold == 0 || Wait == 0;
 }

@@ -21,6 +21,7 @@ internal sealed partial class ClusterRouter(
     NodeRegistry registry,
     OwnerForwarder forwarder,
     ISessionDirectory directory,
+    Http.ClientAddressLimiter addresses,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     TimeProvider time,
@@ -55,6 +56,7 @@ internal sealed partial class ClusterRouter(
     {
         if (!signer.TryGetOwner(sid, out var owner))
         {
+            addresses.CountUnknownSid(context.Connection.RemoteIpAddress);
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }
         var location = await registry.LocateAsync(owner, context.RequestAborted);
@@ -69,7 +71,7 @@ internal sealed partial class ClusterRouter(
                 metrics.Forwarded(ForwardingOutcome.Unknown);
                 return BoshReply.Unavailable;
             }
-            return await ReplayOrNotFoundAsync(sid, body.Rid, owner, context.RequestAborted);
+            return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);
         }
         var gone = location.State == NodeState.Gone;
         Log.Forwarding(logger, sid, owner);
@@ -81,7 +83,7 @@ internal sealed partial class ClusterRouter(
                 return BoshReply.Handled;
             case ForwardOutcome.Refused:
                 registry.Forget(owner);
-                return await ReplayOrNotFoundAsync(sid, body.Rid, owner, context.RequestAborted);
+                return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);
             default:
                 if (gone)
                 {
@@ -93,9 +95,9 @@ internal sealed partial class ClusterRouter(
         }
     }
 
-    private async Task<BoshReply> ReplayOrNotFoundAsync(string sid, long rid, string owner, CancellationToken cancellationToken)
+    private async Task<BoshReply> ReplayOrNotFoundAsync(HttpContext context, string sid, long rid, string owner)
     {
-        var record = await directory.FindAsync(sid, cancellationToken);
+        var record = await directory.FindAsync(sid, context.RequestAborted);
         if (record is { LastAnswer: { } answer } && record.LastRid == rid)
         {
             Log.ReplayedFromDirectory(logger, sid, rid);
@@ -104,6 +106,7 @@ internal sealed partial class ClusterRouter(
         }
         Log.OwnerGone(logger, sid, owner);
         metrics.Forwarded(ForwardingOutcome.OwnerGone);
+        addresses.CountUnknownSid(context.Connection.RemoteIpAddress);
         return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
     }
 

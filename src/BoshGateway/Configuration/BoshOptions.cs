@@ -30,6 +30,9 @@ public sealed class BoshOptions
     /// <summary>Time to connect and finish the backend handshake before <c>remote-connection-failed</c>. Default 15 s.</summary>
     public TimeSpan SessionStartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Time allowed from session creation to SASL success; then terminate <c>policy-violation</c>. Default 30 s.</summary>
+    public TimeSpan PreAuthTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Gzip responses of at least this many bytes when the client accepts gzip; 0 disables. Default 1024.</summary>
     public int CompressResponsesFrom { get; set; } = 1024;
 

@@ -34,6 +34,18 @@ public sealed class GatewayOptions
     /// <summary>Most sessions (BOSH and WebSocket together) one client address may hold; more get HTTP 429. Default 500.</summary>
     public int MaxSessionsPerClientAddress { get; set; } = 500;
 
+    /// <summary>
+    /// Addresses or CIDR networks of the reverse proxies whose <c>X-Forwarded-For</c>/<c>-Proto</c> are believed
+    /// (e.g. <c>127.0.0.2</c> for the shipped nginx site, which binds there). Default none: the TCP peer is the client.
+    /// </summary>
+    public IList<string> TrustedProxies { get; } = [];
+
+    /// <summary>What a client may send before SASL success.</summary>
+    public PreAuthOptions PreAuth { get; set; } = new();
+
+    /// <summary>Per-client-address rate limits beside the session cap.</summary>
+    public ThrottleOptions Throttle { get; set; } = new();
+
     /// <summary>XML limits applied to client input and backend streams.</summary>
     public XmlLimits Limits { get; set; } = new();
 

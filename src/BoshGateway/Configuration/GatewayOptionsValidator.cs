@@ -21,6 +21,9 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, bosh.TimerResolution >= TimeSpan.FromMilliseconds(10) && bosh.TimerResolution <= TimeSpan.FromSeconds(5), "Gateway:Bosh:TimerResolution must be between 10 ms and 5 s.");
         Require(errors, bosh.AnswerSpacing >= TimeSpan.Zero && bosh.AnswerSpacing <= TimeSpan.FromSeconds(1), "Gateway:Bosh:AnswerSpacing must be between 0 and 1 s.");
         Require(errors, bosh.SessionStartTimeout > TimeSpan.Zero, "Gateway:Bosh:SessionStartTimeout must be positive.");
+        Require(errors, bosh.PreAuthTimeout > TimeSpan.Zero, "Gateway:Bosh:PreAuthTimeout must be positive.");
+        Require(errors, options.PreAuth.MaxElementBytes >= 512 && options.PreAuth.MaxElementBytes <= options.Limits.MaxElementBytes, "Gateway:PreAuth:MaxElementBytes must be between 512 and Gateway:Limits:MaxElementBytes.");
+        Require(errors, options.PreAuth.MaxElements >= 4, "Gateway:PreAuth:MaxElements must be at least 4.");
         Require(errors, options.Limits.MaxElementBytes >= 1024 && options.Limits.MaxElementBytes <= bosh.MaxBodyBytes, "Gateway:Limits:MaxElementBytes must be between 1024 and Gateway:Bosh:MaxBodyBytes.");
         Require(errors, options.Limits.MaxDepth is >= 4 and <= 1024, "Gateway:Limits:MaxDepth must be between 4 and 1024.");
         Require(errors, options.Limits.MaxAttributes is >= 8 and <= 1024, "Gateway:Limits:MaxAttributes must be between 8 and 1024.");
@@ -54,6 +57,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             Require(errors, url is null || Uri.TryCreate(url, UriKind.Absolute, out _), $"{key} must be an absolute URL.");
         }
         Require(errors, options.MaxSessionsPerClientAddress >= 1, "Gateway:MaxSessionsPerClientAddress must be at least 1.");
+        for (var i = 0; i < options.TrustedProxies.Count; i++)
+        {
+            Require(errors, Http.TrustedProxies.TryParse(options.TrustedProxies[i], out _), $"Gateway:TrustedProxies:{i} '{options.TrustedProxies[i]}' must be an IP address or a CIDR network.");
+        }
+        ValidateThrottle(errors, options.Throttle);
         Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
         if (options.IsClustered)
         {
@@ -76,6 +84,15 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, cluster.ForwardConnectTimeout > TimeSpan.Zero, "Gateway:Cluster:ForwardConnectTimeout must be positive.");
         Require(errors, cluster.RedisTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Cluster:RedisTimeout must be at least 100 ms.");
         Require(errors, cluster.MaxReplayBytes >= 0, "Gateway:Cluster:MaxReplayBytes must not be negative.");
+    }
+
+    private static void ValidateThrottle(List<string> errors, ThrottleOptions throttle)
+    {
+        Require(errors, throttle.SessionsPerSecond >= 0, "Gateway:Throttle:SessionsPerSecond must not be negative.");
+        Require(errors, throttle.SessionsPerSecond == 0 || throttle.SessionBurst >= throttle.SessionsPerSecond, "Gateway:Throttle:SessionBurst must be at least Gateway:Throttle:SessionsPerSecond.");
+        Require(errors, throttle.UnknownSidsPerSecond >= 0, "Gateway:Throttle:UnknownSidsPerSecond must not be negative.");
+        Require(errors, throttle.UnknownSidsPerSecond == 0 || throttle.UnknownSidBurst >= throttle.UnknownSidsPerSecond, "Gateway:Throttle:UnknownSidBurst must be at least Gateway:Throttle:UnknownSidsPerSecond.");
+        Require(errors, throttle.MaxUnauthenticatedPerAddress >= 1, "Gateway:Throttle:MaxUnauthenticatedPerAddress must be at least 1.");
     }
 
     private static void ValidateStatusPage(List<string> errors, GatewayOptions options)

@@ -19,9 +19,11 @@ public static class GatewayApplication
         {
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.FormatterName = formatter);
         }
-        // Behind nginx: take the client's scheme and address from X-Forwarded-* sent by a proxy on
-        // loopback (the default trusted proxies); others are ignored.
-        builder.Services.Configure<ForwardedHeadersOptions>(o => o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
+        // Behind nginx: take the client's scheme and address from X-Forwarded-* only when the TCP peer
+        // is one of Gateway:TrustedProxies (none by default, not even loopback: any local process could
+        // otherwise pick the address that per-address limits count).
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<Configuration.GatewayOptions>>(
+            (forwarded, gateway) => Http.TrustedProxies.Apply(forwarded, gateway.Value.TrustedProxies));
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseForwardedHeaders();

@@ -16,6 +16,8 @@ public sealed class SessionInfo(string sid, SessionTransport transport, IPAddres
     private long _stanzasToClient;
     private long _bytesToClient;
     private int _ended;
+    private int _authenticated;
+    private int _preAuthElements;
 
     public string Sid { get; } = sid;
 
@@ -56,6 +58,15 @@ public sealed class SessionInfo(string sid, SessionTransport transport, IPAddres
             Interlocked.Increment(ref _stanzasToClient);
         }
     }
+
+    /// <summary>True once the server said SASL success (or the session ended before it did).</summary>
+    public bool IsAuthenticated => Volatile.Read(ref _authenticated) != 0;
+
+    /// <summary>True for the one caller that marks the session authenticated (and so gives its unauthenticated slot back).</summary>
+    internal bool MarkAuthenticated() => Interlocked.Exchange(ref _authenticated, 1) == 0;
+
+    /// <summary>Counts one more element sent before authentication; returns the count.</summary>
+    internal int CountPreAuthElement() => Interlocked.Increment(ref _preAuthElements);
 
     /// <summary>True for the one caller that ends the session.</summary>
     internal bool TryMarkEnded() => Interlocked.Exchange(ref _ended, 1) == 0;

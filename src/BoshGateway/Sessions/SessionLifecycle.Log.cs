@@ -15,9 +15,10 @@ public sealed partial class SessionLifecycle
         public static partial void Ended(ILogger logger, string sid, SessionTransport transport, SessionEndReason reason, double durationSeconds,
             long stanzasToServer, long bytesToServer, long stanzasToClient, long bytesToClient);
 
-        [LoggerMessage(EventId = EventIds.TooManySessions, EventName = nameof(EventIds.TooManySessions), Level = LogLevel.Warning,
-            Message = "{Transport} session refused: {Address} holds the most sessions one address may")]
-        public static partial void TooManySessions(ILogger logger, SessionTransport transport, string address);
+        // Debug, not Warning: whoever floods the gateway would flood its log too; boshgateway.rejected_sessions counts every refusal.
+        [LoggerMessage(EventId = EventIds.AddressRefused, EventName = nameof(EventIds.AddressRefused), Level = LogLevel.Debug,
+            Message = "{Transport} session refused with HTTP 429 for {Address}: {Reason}")]
+        public static partial void AddressRefused(ILogger logger, SessionTransport transport, System.Net.IPAddress? address, Telemetry.RejectionReason reason);
 
         [LoggerMessage(EventId = EventIds.BackendUnreachable, EventName = nameof(EventIds.BackendUnreachable), Level = LogLevel.Warning,
             Message = "{Transport} session refused with remote-connection-failed: no stream to {Host}:{Port}: {Reason}")]

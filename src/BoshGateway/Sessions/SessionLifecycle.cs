@@ -2,6 +2,7 @@ using System.Net;
 using BoshGateway.Backend;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
+using BoshGateway.Protocol.Xml;
 using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -27,6 +28,7 @@ public sealed partial class SessionLifecycle(
 {
     private readonly ILogger _logger = loggers.CreateLogger<SessionLifecycle>();
     private readonly TimeSpan _startTimeout = options.Value.Bosh.SessionStartTimeout;
+    private readonly PreAuthOptions _preAuth = options.Value.PreAuth;
     private readonly bool _observed = ObserveGauges(metrics, addresses, directory, options.Value);
 
     private static bool ObserveGauges(GatewayMetrics metrics, ClientAddressLimiter addresses, ISessionDirectory directory, GatewayOptions options)
@@ -41,18 +43,80 @@ public sealed partial class SessionLifecycle(
 
     public TimeProvider Time => time;
 
-    /// <summary>Takes a per-address slot for a new session; null (and a warning) when the address holds the most it may.</summary>
-    public SessionInfo? TryAdmit(SessionTransport transport, IPAddress? client, string sid)
+    /// <summary>
+    /// Takes the per-address slots and start-rate token for a new session; a refusal (logged and counted) says
+    /// why and, for a rate, when to try again. Every admitted session starts unauthenticated.
+    /// </summary>
+    public Admission TryAdmit(SessionTransport transport, IPAddress? client, string sid)
     {
-        if (!addresses.TryAcquire(client))
+        if (addresses.TryAdmit(client, out var retryAfter) is { } refused)
         {
-            Log.TooManySessions(_logger, transport, client?.ToString() ?? "unknown");
-            metrics.SessionRejected(transport, RejectionReason.AddressCap);
-            return null;
+            Log.AddressRefused(_logger, transport, client, refused);
+            metrics.SessionRejected(transport, refused);
+            return new Admission(null, refused, retryAfter);
         }
         metrics.SessionStarted(transport);
-        return new SessionInfo(sid, transport, client, time.GetTimestamp(), metrics.Traffic(transport));
+        return new Admission(new SessionInfo(sid, transport, client, time.GetTimestamp(), metrics.Traffic(transport)), null, null);
     }
+
+    /// <summary>
+    /// Before SASL success each element from the client counts toward <c>Gateway:PreAuth</c>: null when these
+    /// may pass, else why not (the session ends with <c>policy-violation</c>). Free once authenticated.
+    /// </summary>
+    public string? CheckPreAuth(SessionInfo info, IReadOnlyList<XmlElement> elements)
+    {
+        foreach (var element in elements)
+        {
+            if (info.IsAuthenticated)
+            {
+                return null;
+            }
+            if (element.Raw.Length > _preAuth.MaxElementBytes)
+            {
+                return $"a {element.Raw.Length}-byte element before authentication (Gateway:PreAuth:MaxElementBytes)";
+            }
+            if (info.CountPreAuthElement() > _preAuth.MaxElements)
+            {
+                return $"more than {_preAuth.MaxElements} elements before authentication (Gateway:PreAuth:MaxElements)";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Watches what the server sends for SASL success (RFC 6120 §6.4.6, or SASL2's).</summary>
+    public void ObserveFromServer(SessionInfo info, XmlElement element)
+    {
+        if (!info.IsAuthenticated && element.LocalName == "success" && element.NamespaceUri is XmlNames.Sasl or "urn:xmpp:sasl:2")
+        {
+            Authenticated(info);
+        }
+    }
+
+    /// <summary>The server said SASL success: the session no longer counts toward its address's unauthenticated limit.</summary>
+    public void Authenticated(SessionInfo info)
+    {
+        if (info.MarkAuthenticated())
+        {
+            addresses.ReleaseUnauthenticated(info.ClientAddress);
+        }
+    }
+
+    /// <summary>
+    /// A request named a sid nobody knows: false (counted, logged) when its address has used up its unknown-sid
+    /// budget; the caller answers 429 without looking further.
+    /// </summary>
+    public bool MayLookUpUnknownSid(IPAddress? client, out TimeSpan? retryAfter)
+    {
+        if (addresses.MayLookUpUnknownSid(client, out retryAfter))
+        {
+            return true;
+        }
+        metrics.SessionRejected(SessionTransport.Bosh, RejectionReason.UnknownSidRate);
+        return false;
+    }
+
+    /// <summary>Spends one of the address's unknown-sid tokens (the answer was <c>item-not-found</c>).</summary>
+    public void UnknownSid(IPAddress? client) => addresses.CountUnknownSid(client);
 
     /// <summary>Counts a new session refused before it was admitted (origin, draining, directory, bad request).</summary>
     public void Reject(SessionTransport transport, RejectionReason reason) => metrics.SessionRejected(transport, reason);
@@ -62,7 +126,7 @@ public sealed partial class SessionLifecycle(
     {
         if (info.TryMarkEnded())
         {
-            addresses.Release(info.ClientAddress);
+            ReleaseSlots(info);
             metrics.SessionAbandoned(info.Transport);
             if (info.Transport == SessionTransport.Bosh)
             {
@@ -113,12 +177,21 @@ public sealed partial class SessionLifecycle(
         {
             return false;
         }
-        addresses.Release(info.ClientAddress);
+        ReleaseSlots(info);
         var duration = time.GetElapsedTime(info.StartedAt).TotalSeconds;
         metrics.SessionEnded(info.Transport, reason, duration);
         GatewayActivitySource.SessionEnded(info, reason, duration);
         Log.Ended(_logger, info.Sid, info.Transport, reason, duration, info.StanzasToServer, info.BytesToServer, info.StanzasToClient, info.BytesToClient);
         return true;
+    }
+
+    private void ReleaseSlots(SessionInfo info)
+    {
+        addresses.Release(info.ClientAddress);
+        if (info.MarkAuthenticated())
+        {
+            addresses.ReleaseUnauthenticated(info.ClientAddress);
+        }
     }
 
     /// <summary>Out of the table and the directory: the session's last answer was handed over (or nobody came for it).</summary>

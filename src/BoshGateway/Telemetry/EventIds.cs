@@ -9,7 +9,7 @@ internal static class EventIds
     // Sessions, both transports (1000-1049).
     public const int SessionStarted = 1000;
     public const int SessionEnded = 1001;
-    public const int TooManySessions = 1002;
+    public const int AddressRefused = 1002;
     public const int BackendUnreachable = 1003;
     public const int BackendRefusedStream = 1004;
     public const int SessionTickFailed = 1020;
@@ -22,6 +22,7 @@ internal static class EventIds
     public const int BoshRidReplayed = 1051;
     public const int BoshClientTerminated = 1052;
     public const int BoshInactivityTimeout = 1053;
+    public const int BoshNotAuthenticatedInTime = 1059;
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;

@@ -187,6 +187,9 @@ public sealed class GatewayMetrics
     internal static string RejectionName(RejectionReason reason) => reason switch
     {
         RejectionReason.AddressCap => "address_cap",
+        RejectionReason.Unauthenticated => "unauthenticated_cap",
+        RejectionReason.StartRate => "start_rate",
+        RejectionReason.UnknownSidRate => "unknown_sid_rate",
         RejectionReason.Origin => "origin",
         RejectionReason.Draining => "draining",
         RejectionReason.BackendUnavailable => "backend_unavailable",

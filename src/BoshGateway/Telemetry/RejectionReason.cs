@@ -6,6 +6,15 @@ public enum RejectionReason
     /// <summary>The client's address holds the most sessions it may (<c>Gateway:MaxSessionsPerClientAddress</c>).</summary>
     AddressCap,
 
+    /// <summary>The client's address holds the most not-yet-authenticated sessions it may (<c>Gateway:Throttle:MaxUnauthenticatedPerAddress</c>).</summary>
+    Unauthenticated,
+
+    /// <summary>The client's address starts sessions faster than <c>Gateway:Throttle:SessionsPerSecond</c>.</summary>
+    StartRate,
+
+    /// <summary>The client's address asked for too many unknown sids (<c>Gateway:Throttle:UnknownSidsPerSecond</c>).</summary>
+    UnknownSidRate,
+
     /// <summary>The Origin is not allowed.</summary>
     Origin,
 

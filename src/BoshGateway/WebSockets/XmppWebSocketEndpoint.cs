@@ -46,9 +46,14 @@ internal sealed partial class XmppWebSocketEndpoint(
             context.Response.StatusCode = StatusCodes.Status501NotImplemented;
             return;
         }
-        if (lifecycle.TryAdmit(SessionTransport.WebSocket, context.Connection.RemoteIpAddress, SessionId.New()) is not { } info)
+        var admission = lifecycle.TryAdmit(SessionTransport.WebSocket, context.Connection.RemoteIpAddress, SessionId.New());
+        if (admission.Info is not { } info)
         {
             context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            if (admission.RetryAfterHeader is { } after)
+            {
+                context.Response.Headers.RetryAfter = after;
+            }
             return;
         }
         try

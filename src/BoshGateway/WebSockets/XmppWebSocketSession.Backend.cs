@@ -17,10 +17,7 @@ public sealed partial class XmppWebSocketSession
             EndByServer(forClient, "the server sent a stream error");
             return;
         }
-        if (element.LocalName == "success" && element.NamespaceUri is XmlNames.Sasl or "urn:xmpp:sasl:2")
-        {
-            Volatile.Write(ref _authenticated, true);
-        }
+        _lifecycle.ObserveFromServer(Info, element);
         Enqueue(forClient);
     }
 

@@ -94,6 +94,11 @@ public sealed partial class XmppWebSocketSession
                 Fail("not-authorized", WebSocketCloseStatus.NormalClosure, SessionEndReason.Error, "element before <open/>");
                 break;
             default:
+                if (_lifecycle.CheckPreAuth(Info, [frame.Element]) is { } violation)
+                {
+                    Fail("policy-violation", WebSocketCloseStatus.PolicyViolation, SessionEndReason.Error, violation);
+                    break;
+                }
                 await ForwardAsync(_backend!, frame.Element, cancellationToken);
                 break;
         }

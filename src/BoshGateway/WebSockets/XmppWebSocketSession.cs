@@ -29,7 +29,6 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySessi
     private IBackendLink? _backend;
     private string _domain = string.Empty;
     private string? _language;
-    private bool _authenticated;
 
     public XmppWebSocketSession(WebSocket socket, SessionInfo info, GatewayOptions options, SessionLifecycle lifecycle, ILogger logger)
     {
@@ -83,7 +82,7 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySessi
     /// <summary>Called by the sweeper: ends sessions that did not authenticate in time; keeps the backend stream alive.</summary>
     public void OnTick()
     {
-        if (!Volatile.Read(ref _authenticated) && _time.GetTimestamp() > _preAuthDeadline)
+        if (!Info.IsAuthenticated && _time.GetTimestamp() > _preAuthDeadline)
         {
             Fail("connection-timeout", WebSocketCloseStatus.PolicyViolation, SessionEndReason.Timeout, "not authenticated in time");
             return;

@@ -54,16 +54,16 @@ public class SessionEndTests
         Assert.Equal(1L, line.Values["StanzasToClient"]);
         Assert.True((long)line.Values["BytesToClient"]! > 20);
         Assert.False(h.IsListed);
-        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "again"));
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "again").Info);
     }
 
     [Fact]
     public void Bosh_AddressSlot_IsHeldUntilTheEnd()
     {
         var h = new SessionHarness(limitPerAddress: 1);
-        Assert.Null(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "second"));
+        Assert.Null(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "second").Info);
         h.Session.EndUnplanned(SessionEndReason.Shutdown);
-        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "second"));
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "second").Info);
     }
 
     [Theory]
@@ -105,7 +105,7 @@ public class SessionEndTests
 
         Assert.Equal([reason], h.Logs.EndReasons);
         Assert.Equal(0, h.Lifecycle.Table.Count);
-        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "again"));
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "again").Info);
         if (reason != SessionEndReason.ClientGone)
         {
             await h.DisposeAsync();

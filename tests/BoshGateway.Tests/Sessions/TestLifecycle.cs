@@ -17,7 +17,7 @@ internal static class TestLifecycle
         options ??= new GatewayOptions();
         options.MaxSessionsPerClientAddress = maxSessionsPerAddress;
         var wrapped = Options.Create(options);
-        return new SessionLifecycle(new SessionTable(), new InMemorySessionDirectory(), new ClientAddressLimiter(wrapped), connector ?? new FakeConnector(), wrapped, metrics ?? Metrics(), time, logs);
+        return new SessionLifecycle(new SessionTable(), new InMemorySessionDirectory(), new ClientAddressLimiter(wrapped, time), connector ?? new FakeConnector(), wrapped, metrics ?? Metrics(), time, logs);
     }
 
     /// <summary>The gateway's instruments on a meter factory of their own (listen with a <c>MeterListener</c> or <c>MetricCollector</c>).</summary>

@@ -63,8 +63,8 @@ public class GatewayMetricsTests
     {
         using var recorder = new MetricRecorder();
         var lifecycle = TestLifecycle.Create(new FakeTimeProvider(), new RecordingLoggerFactory(), maxSessionsPerAddress: 1, metrics: recorder.Metrics);
-        var info = lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "a")!;
-        Assert.Null(lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "b"));
+        var info = lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "a").Info!;
+        Assert.Null(lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "b").Info);
         lifecycle.Abandon(info);
         lifecycle.Reject(SessionTransport.Bosh, BoshGateway.Telemetry.RejectionReason.Origin);
         Assert.Equal(0, recorder.Of("boshgateway.active_sessions").Sum(m => m.Value));

@@ -17,7 +17,7 @@ internal sealed class WebSocketHarness : IAsyncDisposable
     {
         Options = options ?? new GatewayOptions();
         Lifecycle = TestLifecycle.Create(Time, Logs, Connector, Options);
-        var info = Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "ws1")!;
+        var info = Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "ws1").Info!;
         Session = new XmppWebSocketSession(Pair.Server, info, Options, Lifecycle, Lifecycle.CreateLogger<XmppWebSocketSession>(info));
         Lifecycle.Add(Session);
         Run = Session.RunAsync(CancellationToken.None);

@@ -90,7 +90,7 @@ public class XmppWebSocketSessionTests
         // Never started: counted as refused, as a BOSH session would be, with no end line of its own.
         Assert.Empty(h.Logs.EndReasons);
         Assert.Single(h.Logs.Lines, l => l.EventName == "BackendUnreachable");
-        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "again"));
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.WebSocket, System.Net.IPAddress.Loopback, "again").Info);
     }
 
     [Fact]
