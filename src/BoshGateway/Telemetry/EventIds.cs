@@ -22,6 +22,7 @@ internal static class EventIds
     public const int BoshRidReplayed = 1051;
     public const int BoshClientTerminated = 1052;
     public const int BoshInactivityTimeout = 1053;
+    public const int BoshRidGapExpired = 1054;
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;
