@@ -203,6 +203,7 @@ internal sealed partial class BoshEndpoint(
             body.Attribute("newkey"))
         {
             QueueFullTimeout = _options.Backends.QueueFullTimeout,
+            MaxQueuedBytes = bosh.MaxQueuedBytes,
         };
 
         var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());

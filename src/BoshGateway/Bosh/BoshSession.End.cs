@@ -133,7 +133,7 @@ public sealed partial class BoshSession
         }
         if (error is { } e)
         {
-            _outbox.Add(e);
+            QueueForClient(e);
             _outboxHasStreamElement = true;
         }
         var terminal = BoshResponseWriter.Write(attributes, _outbox, _outboxHasStreamElement, false);

@@ -295,12 +295,24 @@ public sealed partial class BoshSession
 
     private void TrimResponseCache()
     {
-        // Keep the last `requests` answers for replay (XEP-0124 §14.3); with acks, those not yet acknowledged.
+        // Keep the last `requests` answers for replay (XEP-0124 §14.3); with acks, those not yet acknowledged,
+        // up to MaxCachedResponsesWithAcks and, beyond the last `requests`, MaxQueuedBytes: each answer is at
+        // most one outbox, so a client that never acknowledges cannot make this hold 16 full outboxes.
         var keep = _p.Acks ? MaxCachedResponsesWithAcks : _p.Requests;
-        while (_responses.Count > keep)
+        while (_responses.Count > keep || (_responses.Count > _p.Requests && CachedBytes() > _p.MaxQueuedBytes))
         {
             _responses.Remove(_responses.Keys.Min());
         }
+    }
+
+    private long CachedBytes()
+    {
+        long bytes = 0;
+        foreach (var cached in _responses.Values)
+        {
+            bytes += cached.Body.Length;
+        }
+        return bytes;
     }
 
     /// <summary>A repeated rid: the byte-identical earlier answer, never a second forward of its payload.</summary>

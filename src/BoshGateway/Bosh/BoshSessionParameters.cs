@@ -21,6 +21,12 @@ public sealed record BoshSessionParameters(
     /// <summary>How long a request may wait for room in the queue toward the server (<c>Gateway:Backends:QueueFullTimeout</c>).</summary>
     public TimeSpan QueueFullTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Most bytes of server elements waiting for the client before the session stops reading from the server
+    /// (<c>Gateway:Bosh:MaxQueuedBytes</c>); also bounds the bytes of answers kept for replay beyond the last <see cref="Requests"/>.
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 1024 * 1024;
+
     /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
     public bool IsPolling => Hold == 0 || Wait == 0;
 }

@@ -13,11 +13,12 @@ internal sealed class SessionHarness
 {
     public const long FirstRid = 1000;
 
-    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500, BoshGateway.Telemetry.GatewayMetrics? metrics = null)
+    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500, BoshGateway.Telemetry.GatewayMetrics? metrics = null, long maxQueuedBytes = 1024 * 1024)
     {
         Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key)
         {
             QueueFullTimeout = TimeSpan.FromSeconds(30),
+            MaxQueuedBytes = maxQueuedBytes,
         };
         Lifecycle = TestLifecycle.Create(Time, Logs, maxSessionsPerAddress: limitPerAddress, metrics: metrics);
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1")!;
