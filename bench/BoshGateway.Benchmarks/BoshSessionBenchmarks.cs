@@ -135,6 +135,14 @@ public class BoshSessionBenchmarks
         {
         }
 
+        public void PauseReading()
+        {
+        }
+
+        public void ResumeReading()
+        {
+        }
+
         public void KeepAlive()
         {
         }

@@ -17,6 +17,8 @@ namespace BoshGateway.Backend;
 /// toward the server are counted: a session asks <see cref="HasRoomFor"/> before it sends a client's
 /// payload and waits (<see cref="WaitForRoomAsync"/>) while the server is behind by more than
 /// <c>Gateway:Backends:MaxQueuedBytes</c>, so a fast client in front of a slow server cannot grow memory.
+/// The other way, a session whose client is behind pauses the read loop (<see cref="PauseReading"/>): it
+/// waits between two reads, and the server's TCP window fills instead of the gateway's memory.
 /// </summary>
 internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandler, IDisposable
 {
@@ -44,6 +46,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private long _lastWriteMs = Environment.TickCount64;
     private long _queuedBytes;
     private TaskCompletionSource? _roomWaiter;
+    private TaskCompletionSource? _readGate; // set while reading is paused; the read loop waits on it between reads
 
     public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, long maxQueuedBytes, GatewayMetrics metrics, ILogger logger)
     {
@@ -111,6 +114,16 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     public void Restart(string? language) => Enqueue(StreamHeader(_target.Domain, language));
 
+    public void PauseReading()
+    {
+        if (Volatile.Read(ref _readGate) is null && Volatile.Read(ref _state) == 0)
+        {
+            Interlocked.CompareExchange(ref _readGate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+        }
+    }
+
+    public void ResumeReading() => Interlocked.Exchange(ref _readGate, null)?.TrySetResult();
+
     public void Close()
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
@@ -118,6 +131,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             Enqueue(StreamClose);
             _outbound.Writer.TryComplete();
             WakeRoomWaiter();
+            ResumeReading();
             DropAfterCloseDeadline();
         }
     }
@@ -176,6 +190,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             }
             _outbound.Writer.TryComplete();
             WakeRoomWaiter();
+            ResumeReading();
             DropAfterCloseDeadline();
         }
     }
@@ -239,6 +254,11 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             var token = _abort.Token;
             while (true)
             {
+                if (Volatile.Read(ref _readGate) is { } gate)
+                {
+                    // The session's client is behind: read nothing more until it catches up (or the stream ends).
+                    await gate.Task.WaitAsync(token);
+                }
 #pragma warning disable CA2022 // A zero-byte read only waits for data.
                 await _stream.ReadAsync(Memory<byte>.Empty, token);
 #pragma warning restore CA2022

@@ -21,6 +21,16 @@ public interface IBackendLink
     /// <summary>Completes when the queue toward the server has drained (some of) what it held, or the stream ended; check <see cref="HasRoomFor"/> again.</summary>
     Task WaitForRoomAsync(int bytes);
 
+    /// <summary>
+    /// Stops reading from the server once the read in progress has been handed over (at most one read buffer
+    /// and the element it completes arrive after this), so the server's TCP window fills instead of the
+    /// gateway's memory. Never blocks; a no-op while paused.
+    /// </summary>
+    void PauseReading();
+
+    /// <summary>Reads from the server again after <see cref="PauseReading"/>. Never blocks; a no-op while reading.</summary>
+    void ResumeReading();
+
     /// <summary>Sends a fresh stream header (XEP-0206 §5 restart, RFC 7395 re-open).</summary>
     void Restart(string? language);
 

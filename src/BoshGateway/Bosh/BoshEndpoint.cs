@@ -218,6 +218,7 @@ internal sealed partial class BoshEndpoint(
         {
             QueueFullTimeout = _options.Backends.QueueFullTimeout,
             PreAuthTimeout = bosh.PreAuthTimeout,
+            MaxQueuedBytes = bosh.MaxQueuedBytes,
         };
 
         var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());

@@ -36,7 +36,7 @@ public sealed partial class BoshSession
                 EndWith(BoshConditions.RemoteStreamError, forClient, SessionEndReason.BackendClosed, hasCurrentRequest: false);
                 return;
             }
-            _outbox.Add(forClient);
+            QueueForClient(forClient);
             _outboxHasStreamElement |= element.NamespaceUri == XmlNames.Streams;
             _streamManagement |= element.LocalName == "enabled" && element.NamespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal);
             if (element.IsStanza())
@@ -49,6 +49,7 @@ public sealed partial class BoshSession
                 }
             }
             Flush();
+            PauseReadingIfFull();
         }
     }
 

@@ -42,8 +42,16 @@ public sealed partial class BoshSession
                 EndWith(BoshConditions.PolicyViolation, null, SessionEndReason.Error, hasCurrentRequest: false);
                 return;
             }
-            if (OutstandingCount == 0 && now - _lastActivity > _inactivityTicks)
+            if (!HasLiveRequest && now - _lastActivity > _inactivityTicks)
             {
+                if (_waiting.Count > 0)
+                {
+                    // XEP-0124 §14.3: the rid the waiting requests need never came (the client lost it and went
+                    // away, or never sent it): they can never be processed. Answer them and end the session.
+                    Log.RidGapExpired(_logger, _p.Sid, _nextRid, _waiting.Count);
+                    EndWith(BoshConditions.ItemNotFound, null, SessionEndReason.Timeout, hasCurrentRequest: false);
+                    return;
+                }
                 // XEP-0124 §10: end silently; drop the backend without </stream:stream> so an
                 // XEP-0198 session stays resumable on the server.
                 // Nobody is told: a client that comes back gets item-not-found.
@@ -131,7 +139,7 @@ public sealed partial class BoshSession
         }
         if (error is { } e)
         {
-            _outbox.Add(e);
+            QueueForClient(e);
             _outboxHasStreamElement = true;
         }
         var terminal = BoshResponseWriter.Write(attributes, _outbox, _outboxHasStreamElement, false);

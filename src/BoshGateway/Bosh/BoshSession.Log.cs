@@ -21,6 +21,12 @@ public sealed partial class BoshSession
         [LoggerMessage(EventId = EventIds.BoshNotAuthenticatedInTime, EventName = nameof(EventIds.BoshNotAuthenticatedInTime), Level = LogLevel.Information, Message = "BOSH session {Sid} ended with policy-violation: not authenticated within {Seconds} s")]
         public static partial void NotAuthenticatedInTime(ILogger logger, string sid, double seconds);
 
+        [LoggerMessage(EventId = EventIds.BoshRidGapExpired, EventName = nameof(EventIds.BoshRidGapExpired), Level = LogLevel.Information, Message = "BOSH session {Sid} ended with item-not-found: rid {Rid} never arrived, {Waiting} later request(s) waited for it")]
+        public static partial void RidGapExpired(ILogger logger, string sid, long rid, int waiting);
+
+        [LoggerMessage(EventId = EventIds.BoshReadingPaused, EventName = nameof(EventIds.BoshReadingPaused), Level = LogLevel.Debug, Message = "BOSH session {Sid}: {Bytes} bytes wait for the client's next request, reading from the server paused")]
+        public static partial void ReadingPaused(ILogger logger, string sid, long bytes);
+
         [LoggerMessage(EventId = EventIds.SendQueueStalled, EventName = nameof(EventIds.SendQueueStalled), Level = LogLevel.Warning, Message = "BOSH session {Sid} ended with policy-violation: the server took nothing from its send queue for {Seconds} s")]
         public static partial void SendQueueStalled(ILogger logger, string sid, double seconds);
     }

@@ -4,12 +4,35 @@ using BoshGateway.Protocol.Xml;
 namespace BoshGateway.Bosh;
 
 // Held requests and the outbox of server elements: who gets which answer, in which order.
+// The outbox is bounded in bytes (Gateway:Bosh:MaxQueuedBytes): past it the backend's read loop is paused
+// until the client's next request takes the outbox, so a client that stops polling holds at most that
+// (plus the one read in progress) here, and the rest stays with the server, pushed back by TCP.
 public sealed partial class BoshSession
 {
     private readonly List<HeldRequest> _held = [];
     private readonly List<ReadOnlyMemory<byte>> _outbox = [];
     private readonly List<XmlElement> _outboxStanzas = [];
     private bool _outboxHasStreamElement;
+    private long _outboxBytes;
+    private bool _readingPaused;
+
+    /// <summary>Queues a server element for the client; past <c>MaxQueuedBytes</c> stops reading from the server.</summary>
+    private void QueueForClient(ReadOnlyMemory<byte> element)
+    {
+        _outbox.Add(element);
+        _outboxBytes += element.Length;
+    }
+
+    /// <summary>Called once an element was queued and offered to a held request: nobody took it and the outbox is full.</summary>
+    private void PauseReadingIfFull()
+    {
+        if (!_readingPaused && !_isEnded && _outboxBytes > _p.MaxQueuedBytes)
+        {
+            _readingPaused = true;
+            Log.ReadingPaused(_logger, _p.Sid, _outboxBytes);
+            _backend.PauseReading();
+        }
+    }
     private Task<long> _lastWritten = BoshAnswer.NothingWritten;
 
     /// <summary>Answers the oldest held request with everything queued for the client.</summary>
@@ -87,5 +110,11 @@ public sealed partial class BoshSession
         _outbox.Clear();
         _outboxStanzas.Clear();
         _outboxHasStreamElement = false;
+        _outboxBytes = 0;
+        if (_readingPaused)
+        {
+            _readingPaused = false;
+            _backend.ResumeReading();
+        }
     }
 }

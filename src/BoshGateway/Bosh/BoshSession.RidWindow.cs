@@ -25,7 +25,12 @@ public sealed partial class BoshSession
     private bool TryAccept(BoshBody body, out HeldRequest request, out BoshAnswer? immediate)
     {
         var now = _time.GetTimestamp();
-        _lastActivity = now;
+        if (body.Rid <= _nextRid)
+        {
+            // A request that must wait for a missing rid is no sign of life: it cannot be processed until the
+            // gap is filled, so it must not keep the session (its backend stream, its address slot) alive (OnTick).
+            _lastActivity = now;
+        }
         immediate = null;
         request = null!;
         // Attributes read while processing are checked now, before the request may wait for its turn or
@@ -287,14 +292,32 @@ public sealed partial class BoshSession
     /// <summary>Requests the client has out and the session has not answered: held, waiting for their turn, or for room.</summary>
     private int OutstandingCount => _held.Count + _waiting.Count + (_blocked is null ? 0 : 1);
 
+    /// <summary>
+    /// Requests that keep the session alive: held, or waiting for room. Requests waiting for a missing rid do
+    /// not (as Prosody's deferred request): only the missing one can move the session on.
+    /// </summary>
+    private bool HasLiveRequest => _held.Count > 0 || _blocked is not null;
+
     private void TrimResponseCache()
     {
-        // Keep the last `requests` answers for replay (XEP-0124 §14.3); with acks, those not yet acknowledged.
+        // Keep the last `requests` answers for replay (XEP-0124 §14.3); with acks, those not yet acknowledged,
+        // up to MaxCachedResponsesWithAcks and, beyond the last `requests`, MaxQueuedBytes: each answer is at
+        // most one outbox, so a client that never acknowledges cannot make this hold 16 full outboxes.
         var keep = _p.Acks ? MaxCachedResponsesWithAcks : _p.Requests;
-        while (_responses.Count > keep)
+        while (_responses.Count > keep || (_responses.Count > _p.Requests && CachedBytes() > _p.MaxQueuedBytes))
         {
             _responses.Remove(_responses.Keys.Min());
         }
+    }
+
+    private long CachedBytes()
+    {
+        long bytes = 0;
+        foreach (var cached in _responses.Values)
+        {
+            bytes += cached.Body.Length;
+        }
+        return bytes;
     }
 
     /// <summary>A repeated rid: the byte-identical earlier answer, never a second forward of its payload.</summary>

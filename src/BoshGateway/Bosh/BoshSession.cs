@@ -85,6 +85,18 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
         }
     }
 
+    /// <summary>Bytes of server elements waiting for the client's next request (for tests).</summary>
+    public long OutboxBytes
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _outboxBytes;
+            }
+        }
+    }
+
     /// <summary>Attaches the backend and builds the session creation response (XEP-0124 §7.2), features included.</summary>
     public byte[] Start()
     {

@@ -24,6 +24,12 @@ public sealed record BoshSessionParameters(
     /// <summary>Time allowed from creation to SASL success (<c>Gateway:Bosh:PreAuthTimeout</c>).</summary>
     public TimeSpan PreAuthTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Most bytes of server elements waiting for the client before the session stops reading from the server
+    /// (<c>Gateway:Bosh:MaxQueuedBytes</c>); also bounds the bytes of answers kept for replay beyond the last <see cref="Requests"/>.
+    /// </summary>
+    public long MaxQueuedBytes { get; init; } = 1024 * 1024;
+
     /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
     public bool IsPolling => Hold == 0 || Wait == 0;
 }

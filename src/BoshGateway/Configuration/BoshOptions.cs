@@ -21,6 +21,12 @@ public sealed class BoshOptions
     /// <summary>Most requests held per session; <c>requests</c> is this plus one. Default 1.</summary>
     public int MaxHold { get; set; } = 1;
 
+    /// <summary>
+    /// Most bytes the server's elements may take while they wait for the client's next request; past it the
+    /// gateway stops reading from the server (its TCP window fills) until the client takes them. Default 1 MiB.
+    /// </summary>
+    public int MaxQueuedBytes { get; set; } = 1024 * 1024;
+
     /// <summary>Largest request body in bytes (after decompression). Default 512 KiB.</summary>
     public int MaxBodyBytes { get; set; } = 512 * 1024;
 

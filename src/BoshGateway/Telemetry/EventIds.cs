@@ -23,6 +23,8 @@ internal static class EventIds
     public const int BoshClientTerminated = 1052;
     public const int BoshInactivityTimeout = 1053;
     public const int BoshNotAuthenticatedInTime = 1059;
+    public const int BoshRidGapExpired = 1054;
+    public const int BoshReadingPaused = 1055;
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;

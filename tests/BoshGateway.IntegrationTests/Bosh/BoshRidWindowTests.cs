@@ -65,6 +65,33 @@ public class BoshRidWindowTests(XmppServers servers)
         Assert.Equal(["ordered 1", "ordered 2"], await BoshSessionFlowTests.Messages(bob, "ordered", 2));
     }
 
+    [Fact]
+    public async Task RidGapNeverFilled_EndsWithItemNotFound_AndFreesTheAddressSlot()
+    {
+        // Issue #14: rid n+2, never n+1, then the client goes away. The request waiting for the gap kept the
+        // session, its backend stream and its per-address slot for ever; it must keep nothing alive.
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort,
+            "Gateway:MaxSessionsPerClientAddress=1", "Gateway:Bosh:Inactivity=00:00:05", "Gateway:Bosh:Polling=00:00:01");
+        await using var attacker = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        await attacker.CreateAsync(wait: 2);
+        Assert.NotNull(attacker.Sid);
+        _ = attacker.NextRid(); // the rid that never comes
+
+        var clock = Stopwatch.StartNew();
+        var answer = await attacker.PostAsync(attacker.NextRid(), "", "<presence/>").WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        clock.Stop();
+
+        Assert.Equal("terminate", (string?)answer.Attribute("type"));
+        Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(15));
+        Assert.Equal(0, gateway.Sessions.Count);
+        await using var next = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        var created = await next.CreateAsync(wait: 2);
+        Assert.NotNull(created.Attribute("sid")); // the address's only slot was given back
+    }
+
     [Theory]
     [InlineData("prosody")]
     [InlineData("ejabberd")]

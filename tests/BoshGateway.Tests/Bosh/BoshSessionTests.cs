@@ -124,6 +124,75 @@ public class BoshSessionTests
         Assert.False(later.IsCompleted);
     }
 
+    [Fact]
+    public async Task RidGap_FilledWithinInactivity_ForwardsBothInRidOrder_AndTheSessionLives()
+    {
+        var h = new SessionHarness(inactivity: 60);
+        var later = h.Send(1002, "<message id='second'/>");
+        h.Advance(50);
+        Assert.False(later.IsCompleted);
+        var earlier = h.Send(1001, "<message id='first'/>");
+        Assert.Equal(["<message id='first'/>", "<message id='second'/>"], h.Backend.Sent);
+        Assert.Empty((await Answer(earlier)).Elements());
+        h.Advance(30);
+        Assert.Empty(h.EndedWith);
+        Assert.True(h.IsListed);
+    }
+
+    [Fact]
+    public async Task RidGap_NeverFilled_EndsWithItemNotFoundAfterInactivity_AndFreesTheSlot()
+    {
+        // Issue #14: rid n+2, never n+1, then the client goes away. The waiting request kept the session,
+        // its backend stream and its address slot for ever.
+        var h = new SessionHarness(inactivity: 60, limitPerAddress: 1);
+        var waiting = h.Send(1002, "<message id='never'/>");
+        h.Advance(59);
+        Assert.False(waiting.IsCompleted);
+        Assert.Empty(h.EndedWith);
+        h.Advance(2);
+
+        var body = await Answer(waiting);
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+        Assert.False(h.IsListed);
+        Assert.True(h.Backend.Aborted);
+        Assert.Empty(h.Backend.Sent); // its payload never went out of rid order
+        Assert.NotNull(h.Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid2").Info);
+    }
+
+    [Fact]
+    public async Task RidGap_ResendingTheWaitingRid_DoesNotKeepTheSessionAlive()
+    {
+        var h = new SessionHarness(inactivity: 60);
+        var first = h.Send(1002);
+        h.Advance(40);
+        var again = h.Send(1002);
+        Assert.Equal("error", (string?)(await Answer(first)).Attribute("type"));
+        h.Advance(21);
+        Assert.Equal("item-not-found", (string?)(await Answer(again)).Attribute("condition"));
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+    }
+
+    [Fact]
+    public async Task RidGap_BehindAHeldRequest_EndsOneInactivityPeriodAfterItsAnswer_WithQueuedStanzas()
+    {
+        var h = new SessionHarness(wait: 30, inactivity: 60);
+        var held = h.Send(1001);
+        var waiting = h.Send(1003); // 1002 never comes
+        h.Advance(31);
+        Assert.Empty((await Answer(held)).Elements());
+        h.Backend.Server("<message id='queued'/>");
+        h.Advance(59);
+        Assert.False(waiting.IsCompleted);
+        h.Advance(2);
+
+        var body = await Answer(waiting);
+        Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
+        Assert.Equal("queued", (string?)body.Elements().Single().Attribute("id")); // delivered before the end (XEP-0206 §6)
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+    }
+
     [Theory]
     [InlineData(1003)] // beyond the window (next 1001, requests 2)
     [InlineData(999)] // before the creation rid: never answered

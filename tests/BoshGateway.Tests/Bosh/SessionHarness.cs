@@ -13,12 +13,13 @@ internal sealed class SessionHarness
 {
     public const long FirstRid = 1000;
 
-    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500, BoshGateway.Telemetry.GatewayMetrics? metrics = null, bool authenticated = true, BoshGateway.Configuration.GatewayOptions? options = null)
+    public SessionHarness(int wait = 60, int hold = 1, bool acks = false, string? key = null, int inactivity = 60, int polling = 5, int limitPerAddress = 500, BoshGateway.Telemetry.GatewayMetrics? metrics = null, bool authenticated = true, BoshGateway.Configuration.GatewayOptions? options = null, long maxQueuedBytes = 1024 * 1024)
     {
         Parameters = new BoshSessionParameters("sid1", FirstRid, "localhost", "en", "1.11", wait, hold, inactivity, polling, 120, acks, key)
         {
             QueueFullTimeout = TimeSpan.FromSeconds(30),
             PreAuthTimeout = TimeSpan.FromSeconds(30),
+            MaxQueuedBytes = maxQueuedBytes,
         };
         Lifecycle = TestLifecycle.Create(Time, Logs, options: options, maxSessionsPerAddress: limitPerAddress, metrics: metrics);
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1").Info!;

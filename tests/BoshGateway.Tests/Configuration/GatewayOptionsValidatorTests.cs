@@ -29,6 +29,19 @@ public class GatewayOptionsValidatorTests
         Assert.All(result.Failures!, failure => Assert.StartsWith("Gateway:", failure, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void BoshMaxQueuedBytes_NotPositive_IsOneLineNamingTheKey(int value)
+    {
+        var options = new GatewayOptions();
+        options.Bosh.MaxQueuedBytes = value;
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.Equal(["Gateway:Bosh:MaxQueuedBytes must be positive."], result.Failures);
+    }
+
     [Fact]
     public void StatusPage_BadValues_AreNamedByKey()
     {

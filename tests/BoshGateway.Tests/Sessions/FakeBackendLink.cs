@@ -70,6 +70,19 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
 
     public void Restart(string? language) => Restarts++;
 
+    /// <summary>True while the session asked not to be given more (its client is behind).</summary>
+    public bool ReadingPaused { get; private set; }
+
+    public int Pauses { get; private set; }
+
+    public void PauseReading()
+    {
+        Pauses += ReadingPaused ? 0 : 1;
+        ReadingPaused = true;
+    }
+
+    public void ResumeReading() => ReadingPaused = false;
+
     public int KeepAlives { get; private set; }
 
     public void KeepAlive() => KeepAlives++;
