@@ -61,7 +61,8 @@ for i in $(seq 1 "$nodes"); do
         --Gateway:Cluster:Secret="$secret" \
         --Gateway:Backends:Default:Host=127.0.0.1 \
         --Gateway:Backends:Default:Port="$c2s" \
-        --Gateway:Backends:Default:Tls=None >"$work/node$i.log" 2>&1 &
+        --Gateway:Backends:Default:Tls=None \
+        --Gateway:TrustedProxies:0=127.0.0.2 >"$work/node$i.log" 2>&1 &
     pids+=($!)
     upstreams+="server 127.0.0.1:$port;\n    "
 done

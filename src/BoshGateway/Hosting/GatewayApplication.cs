@@ -1,3 +1,4 @@
+using BoshGateway.Http;
 using BoshGateway.Telemetry;
 using Microsoft.AspNetCore.HttpOverrides;
 
@@ -23,10 +24,11 @@ public static class GatewayApplication
         // is one of Gateway:TrustedProxies (none by default, not even loopback: any local process could
         // otherwise pick the address that per-address limits count).
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<Configuration.GatewayOptions>>(
-            (forwarded, gateway) => Http.TrustedProxies.Apply(forwarded, gateway.Value.TrustedProxies));
+            (forwarded, gateway) => TrustedProxies.Apply(forwarded, gateway.Value.TrustedProxies));
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseForwardedHeaders();
+        app.WarnOnUntrustedForwarding();
         app.UseMiddleware<BoshGateway.Http.ShutdownGate>();
         app.UseWebSockets();
         app.MapBoshGateway();

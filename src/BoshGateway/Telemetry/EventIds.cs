@@ -16,6 +16,7 @@ internal static class EventIds
     public const int SessionsShutDown = 1021;
     public const int SweepLate = 1022;
     public const int SendQueueStalled = 1030;
+    public const int UntrustedForwardedFor = 1031;
 
     // BOSH (1050-1099).
     public const int BoshSessionTerminated = 1050;

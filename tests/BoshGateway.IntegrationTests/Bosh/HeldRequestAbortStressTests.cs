@@ -54,7 +54,12 @@ public class HeldRequestAbortStressTests
     private static async Task RunAsync(XmppServer server, string[] users)
     {
         var gateway = await GatewayHost.StartAsync(server.C2sPort,
+            // Hundreds of unauthenticated sessions from one address for 50 s: the per-address throttles and
+            // the pre-auth deadline would (rightly) refuse them; this test is about held requests.
             "Gateway:MaxSessionsPerClientAddress=1000",
+            "Gateway:Throttle:SessionsPerSecond=0",
+            "Gateway:Throttle:MaxUnauthenticatedPerAddress=1000",
+            "Gateway:Bosh:PreAuthTimeout=00:05:00",
             $"Gateway:Bosh:TimerResolution={TimerResolution.ToString("c", CultureInfo.InvariantCulture)}",
             "Gateway:Bosh:Inactivity=00:00:30");
         var stopTried = false;

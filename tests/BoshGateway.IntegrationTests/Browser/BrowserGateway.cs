@@ -33,6 +33,8 @@ internal sealed class BrowserGateway : IAsyncDisposable
         {
             $"--Gateway:Backends:Default:Port={server.C2sPort.ToString(CultureInfo.InvariantCulture)}",
             "--Gateway:Backends:Default:Tls=None",
+            // As the shipped nginx site is deployed: nginx connects from 127.0.0.2, the one proxy believed.
+            "--Gateway:TrustedProxies:0=127.0.0.2",
             $"--Gateway:AllowedOrigins:0=http://127.0.0.1:{pagesPort.ToString(CultureInfo.InvariantCulture)}",
             "--Logging:LogLevel:Default=Warning",
             // The listeners are set in code below; Kestrel says so about the Urls from appsettings.json.

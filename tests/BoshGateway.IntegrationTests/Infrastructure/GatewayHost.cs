@@ -39,6 +39,8 @@ public sealed class GatewayHost : IAsyncDisposable
             "--urls=http://127.0.0.1:0",
             $"--Gateway:Backends:Default:Port={backendPort}",
             "--Gateway:Backends:Default:Tls=None",
+            // As the shipped nginx site is deployed: nginx connects from 127.0.0.2, the one proxy believed.
+            "--Gateway:TrustedProxies:0=127.0.0.2",
             "--Logging:LogLevel:Default=Warning",
         };
         args.AddRange(settings.Select(s => "--" + s));

@@ -74,6 +74,8 @@ public sealed class GatewayNode : IAsyncDisposable
             $"--urls=http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             $"--Gateway:Backends:Default:Port={backendPort.ToString(CultureInfo.InvariantCulture)}",
             "--Gateway:Backends:Default:Tls=None",
+            // As the shipped nginx site is deployed: nginx connects from 127.0.0.2, the one proxy believed.
+            "--Gateway:TrustedProxies:0=127.0.0.2",
             $"--Gateway:Node:Id={id}",
             .. redis is null ? Array.Empty<string>() :
             [

@@ -26,7 +26,8 @@ public partial class DeploymentManifestTests
     {
         var shipped = File.ReadAllText(Path.Combine(Root, "nginx", "boshgateway.conf"));
         var compose = File.ReadAllText(Path.Combine(Root, "deploy", "compose", "nginx-upstream.conf"));
-        var expected = "# Generated from nginx/boshgateway.conf for deploy/compose (node list and certificate paths changed).\n" + shipped
+        var expected = "# Generated from nginx/boshgateway.conf for deploy/compose (node list, certificate paths and proxy_bind changed).\n" + shipped
+            .Replace("    proxy_bind 127.0.0.2;\n", "", StringComparison.Ordinal)
             .Replace("server 127.0.0.1:5380;", "server node1:8080;\n    server node2:8080;\n    server node3:8080;", StringComparison.Ordinal)
             .Replace("/etc/ssl/certs/chat.example.org.pem", "/etc/ssl/boshgateway/chat.example.org.pem", StringComparison.Ordinal)
             .Replace("/etc/ssl/private/chat.example.org.key", "/etc/ssl/boshgateway/chat.example.org.key", StringComparison.Ordinal);
