@@ -188,4 +188,45 @@ public class XmppWebSocketSessionTests
         Assert.Equal("ws1", line.Scope["Sid"]);
         Assert.Equal("websocket", line.Scope["Transport"]);
     }
+
+    [Fact]
+    public async Task FrameDeclaring2Pow60Bytes_IsRefusedWith1009_AsSoonAsTheLimitIsPassed()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.MaxMessageBytes = 20_000;
+        await using var h = new WebSocketHarness(options);
+        // A hand-made masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes (mask key 0, so the
+        // payload is sent as is), then only the limit plus 100 bytes of it: the gateway must not wait for more.
+        byte[] header = [0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        await h.Pair.RawToServer.WriteAsync(header);
+        await h.Pair.RawToServer.WriteAsync(Enumerable.Repeat((byte)'x', 20_100).ToArray());
+        await h.Pair.RawToServer.FlushAsync();
+
+        var error = await h.ReceiveAsync();
+        Assert.Contains("policy-violation", error);
+        Assert.StartsWith("<close", await h.ReceiveAsync());
+        Assert.Null(await h.ReceiveAsync());
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, h.Pair.Client.CloseStatus);
+        Assert.Empty(h.Connector.Links);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task MessageOfExactlyTheLimit_InPieces_IsAccepted()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.MaxMessageBytes = 9000;
+        options.Limits.MaxElementBytes = 9000;
+        await using var h = new WebSocketHarness(options);
+        await h.OpenAsync();
+        var prefix = "<message xmlns='jabber:client' to='bob@localhost'><body>";
+        var suffix = "</body></message>";
+        var message = System.Text.Encoding.UTF8.GetBytes(prefix + new string('y', 9000 - prefix.Length - suffix.Length) + suffix);
+        Assert.Equal(9000, message.Length);
+        await h.Pair.Client.SendAsync(message.AsMemory(0, 5000), System.Net.WebSockets.WebSocketMessageType.Text, false, CancellationToken.None);
+        await h.Pair.Client.SendAsync(message.AsMemory(5000), System.Net.WebSockets.WebSocketMessageType.Text, false, CancellationToken.None);
+        await h.Pair.Client.SendAsync(ReadOnlyMemory<byte>.Empty, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
+        Assert.Equal(9000, h.Backend.Sent[0].Length);
+    }
 }
