@@ -22,6 +22,7 @@ internal static class EventIds
     public const int BoshRidReplayed = 1051;
     public const int BoshClientTerminated = 1052;
     public const int BoshInactivityTimeout = 1053;
+    public const int BoshStartTlsRefused = 1054;
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;
@@ -29,6 +30,7 @@ internal static class EventIds
     // WebSocket (1100-1199).
     public const int WebSocketStreamError = 1101;
     public const int WebSocketEnded = 1102;
+    public const int WebSocketStartTlsRefused = 1103;
     public const int WebSocketRefused = 1110;
 
     // Backend streams (1200-1299).

@@ -97,6 +97,9 @@ public sealed partial class XmppWebSocketSession
             case ClientFrameKind.Close:
                 CloseByClient();
                 break;
+            case ClientFrameKind.StartTls:
+                RefuseStartTls();
+                break;
             case ClientFrameKind.MisplacedFraming:
                 Fail("invalid-namespace", WebSocketCloseStatus.NormalClosure, SessionEndReason.Error, "open or close in the wrong namespace");
                 break;

@@ -229,4 +229,45 @@ public class XmppWebSocketSessionTests
         await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
         Assert.Equal(9000, h.Backend.Sent[0].Length);
     }
+
+    [Fact]
+    public async Task StartTls_IsAnsweredWithFailureThenClose_AndNeverForwarded()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Equal(["<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", "<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\" />"], messages);
+        Assert.Empty(h.Backend.Sent);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+        Assert.Contains(h.Logs.Lines, l => l.EventName == "WebSocketStartTlsRefused");
+    }
+
+    [Fact]
+    public async Task StartTls_BeforeOpen_IsRefused_AndNoBackendIsOpened()
+    {
+        await using var h = new WebSocketHarness();
+        await h.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.StartsWith("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'", messages[0]);
+        Assert.Empty(h.Connector.Links);
+    }
+
+    [Theory]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>x</body></message>", "invalid-namespace")]
+    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>k</db:result>", "unsupported-stanza-type")]
+    [InlineData("<?xml version='1.1'?><message xmlns='jabber:client' to='bob@localhost'/>", "restricted-xml")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?><message xmlns='jabber:client' to='bob@localhost'/>", "unsupported-encoding")]
+    public async Task RefusedElement_IsAStreamError_AndNeverForwarded(string xml, string condition)
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync(xml);
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains($"<{condition} ", messages[0]);
+        Assert.StartsWith("<close", messages[1]);
+        Assert.Empty(h.Backend.Sent);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
 }
