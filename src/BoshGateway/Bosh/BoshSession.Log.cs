@@ -18,6 +18,9 @@ public sealed partial class BoshSession
         [LoggerMessage(EventId = EventIds.BoshInactivityTimeout, EventName = nameof(EventIds.BoshInactivityTimeout), Level = LogLevel.Debug, Message = "BOSH session {Sid} ended after inactivity")]
         public static partial void InactivityTimeout(ILogger logger, string sid);
 
+        [LoggerMessage(EventId = EventIds.BoshStartTlsRefused, EventName = nameof(EventIds.BoshStartTlsRefused), Level = LogLevel.Information, Message = "BOSH session {Sid}: the client asked for STARTTLS: refused with <failure/>, session terminated")]
+        public static partial void StartTlsRefused(ILogger logger, string sid);
+
         [LoggerMessage(EventId = EventIds.SendQueueStalled, EventName = nameof(EventIds.SendQueueStalled), Level = LogLevel.Warning, Message = "BOSH session {Sid} ended with policy-violation: the server took nothing from its send queue for {Seconds} s")]
         public static partial void SendQueueStalled(ILogger logger, string sid, double seconds);
     }
