@@ -11,11 +11,14 @@ public enum ClientFrameKind
     /// <summary><c>&lt;close/&gt;</c>: end the stream.</summary>
     Close,
 
-    /// <summary>Any other top-level element (stanza, SASL, XEP-0198...), forwarded as is.</summary>
+    /// <summary>Any other allowed top-level element (stanza, SASL, XEP-0198...; <see cref="ClientElementPolicy"/>), forwarded as is.</summary>
     Element,
 
     /// <summary><c>open</c> or <c>close</c> in another namespace: an <c>invalid-namespace</c> stream error.</summary>
     MisplacedFraming,
+
+    /// <summary><c>&lt;starttls/&gt;</c>: refused with <c>&lt;failure/&gt;</c> and the stream closed, never forwarded.</summary>
+    StartTls,
 }
 
 /// <summary>One parsed client message: its kind and its element.</summary>

@@ -11,12 +11,21 @@ public static class ClientFrameParser
 {
     public static ClientFrame Parse(ReadOnlySpan<byte> message, XmlLimits? limits = null)
     {
+        var (handler, reader) = ReaderCache<Collector>.Rent(limits);
         if (message.StartsWith("<?xml"u8))
         {
+            // An XML declaration may open a message. It goes to the reader before the implicit root, so it
+            // is checked exactly as one opening a stream is: a version other than 1.0 is restricted-xml
+            // (RFC 6120 §11.8 profiles XML 1.0 only; unsupported-version is about XMPP's version attribute),
+            // an encoding other than UTF-8 is unsupported-encoding (§11.6). Anywhere else it is restricted-xml.
             var end = message.IndexOf("?>"u8);
-            message = end < 0 ? message : message[(end + 2)..];
+            if (end < 0)
+            {
+                throw new XmlStreamException(XmlStreamError.NotWellFormed, "unterminated XML declaration");
+            }
+            reader.Feed(message[..(end + 2)]);
+            message = message[(end + 2)..];
         }
-        var (handler, reader) = ReaderCache<Collector>.Rent(limits);
         reader.Feed("<m>"u8);
         reader.Feed(message);
         reader.Feed("</m>"u8);
@@ -35,6 +44,14 @@ public static class ClientFrameParser
         if (element.NamespaceUri == XmlNames.Streams && element.LocalName == "stream")
         {
             throw new XmlStreamException(XmlStreamError.BadFormat, "a stream header is not allowed over WebSocket; use <open/>");
+        }
+        if (ClientElementPolicy.Check(element) == ClientElementVerdict.StartTls)
+        {
+            return new ClientFrame(ClientFrameKind.StartTls, element);
+        }
+        if (ClientElementPolicy.Refusal(element) is { } refusal)
+        {
+            throw refusal;
         }
         return new ClientFrame(ClientFrameKind.Element, element);
     }

@@ -12,6 +12,12 @@ public static class FramingElements
     /// </summary>
     public static ReadOnlyMemory<byte> Close { get; } = "<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\" />"u8.ToArray();
 
+    /// <summary>
+    /// The answer to a client's <c>&lt;starttls/&gt;</c>, which the gateway refuses (RFC 6120 §5.4.2.2: failure,
+    /// then the stream is closed). Used by both transports.
+    /// </summary>
+    public static ReadOnlyMemory<byte> TlsFailure { get; } = "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"u8.ToArray();
+
     /// <summary>The server's <c>&lt;open/&gt;</c> built from the backend's stream header.</summary>
     public static byte[] OpenFromStreamHeader(XmlStreamHeader header, string domain)
     {

@@ -16,6 +16,9 @@ public static class XmlNames
     public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
     public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     public const string StreamManagement = "urn:xmpp:sm:3";
+    public const string StreamManagement2 = "urn:xmpp:sm:2";
+    public const string Sasl2 = "urn:xmpp:sasl:2";
+    public const string ClientStateIndication = "urn:xmpp:csi:0";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
 
     public static string LocalName(string qualifiedName)

@@ -17,4 +17,10 @@ public enum XmlStreamError
 
     /// <summary>A configured limit (depth, attributes, size, name length) was exceeded.</summary>
     PolicyViolation,
+
+    /// <summary>A stanza (message, presence, iq) in a namespace other than <c>jabber:client</c>, e.g. <c>jabber:server</c>.</summary>
+    InvalidNamespace,
+
+    /// <summary>A top-level element a client may not send through the gateway (not a stanza, nor a known stream-level element).</summary>
+    UnsupportedStanzaType,
 }

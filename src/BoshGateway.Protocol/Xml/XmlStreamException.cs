@@ -24,6 +24,8 @@ public sealed class XmlStreamException : Exception
         XmlStreamError.BadFormat => "bad-format",
         XmlStreamError.UnsupportedEncoding => "unsupported-encoding",
         XmlStreamError.PolicyViolation => "policy-violation",
+        XmlStreamError.InvalidNamespace => "invalid-namespace",
+        XmlStreamError.UnsupportedStanzaType => "unsupported-stanza-type",
         _ => "not-well-formed",
     };
 }

@@ -27,6 +27,9 @@ public sealed partial class BoshSession
         [LoggerMessage(EventId = EventIds.BoshReadingPaused, EventName = nameof(EventIds.BoshReadingPaused), Level = LogLevel.Debug, Message = "BOSH session {Sid}: {Bytes} bytes wait for the client's next request, reading from the server paused")]
         public static partial void ReadingPaused(ILogger logger, string sid, long bytes);
 
+        [LoggerMessage(EventId = EventIds.BoshStartTlsRefused, EventName = nameof(EventIds.BoshStartTlsRefused), Level = LogLevel.Information, Message = "BOSH session {Sid}: the client asked for STARTTLS: refused with <failure/>, session terminated")]
+        public static partial void StartTlsRefused(ILogger logger, string sid);
+
         [LoggerMessage(EventId = EventIds.SendQueueStalled, EventName = nameof(EventIds.SendQueueStalled), Level = LogLevel.Warning, Message = "BOSH session {Sid} ended with policy-violation: the server took nothing from its send queue for {Seconds} s")]
         public static partial void SendQueueStalled(ILogger logger, string sid, double seconds);
     }

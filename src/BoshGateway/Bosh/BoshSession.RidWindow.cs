@@ -164,6 +164,10 @@ public sealed partial class BoshSession
         }
         _inactivityTicks = Ticks(_p.Inactivity);
 
+        if (!CheckPayload(body, request))
+        {
+            return;
+        }
         if (body.Attribute("pause") is not null)
         {
             HandlePause(body, request);
@@ -216,6 +220,32 @@ public sealed partial class BoshSession
         {
             Respond(_held[0], EmptyResponse(_held[0]));
         }
+    }
+
+    /// <summary>
+    /// Every child is checked before any is forwarded (<see cref="ClientElementPolicy"/>): a stanza that is not
+    /// <c>jabber:client</c> (robustness A11) or an element no client may send ends the session with
+    /// <c>bad-request</c>. A <c>&lt;starttls/&gt;</c> (A13) is answered as RFC 6120 §5.4.2.2 answers a failed
+    /// STARTTLS, as over WebSocket: <c>&lt;failure/&gt;</c>, then the stream closes, here a terminate body that
+    /// carries the failure and no condition (a stream closed without a stream error). Nothing is forwarded.
+    /// </summary>
+    private bool CheckPayload(BoshBody body, HeldRequest request)
+    {
+        foreach (var child in body.Children)
+        {
+            if (ClientElementPolicy.Check(child) == ClientElementVerdict.StartTls)
+            {
+                Log.StartTlsRefused(_logger, _p.Sid);
+                Respond(request, EndWith(null, Protocol.Framing.FramingElements.TlsFailure, Sessions.SessionEndReason.Error, hasCurrentRequest: true));
+                return false;
+            }
+            if (ClientElementPolicy.Refusal(child) is { } refusal)
+            {
+                Respond(request, Fail(refusal.BoshCondition, refusal.Message));
+                return false;
+            }
+        }
+        return true;
     }
 
     private void Forward(BoshBody body)

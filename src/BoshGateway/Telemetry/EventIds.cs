@@ -26,6 +26,7 @@ internal static class EventIds
     public const int BoshNotAuthenticatedInTime = 1059;
     public const int BoshRidGapExpired = 1054;
     public const int BoshReadingPaused = 1055;
+    public const int BoshStartTlsRefused = 1056;
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;
@@ -33,6 +34,7 @@ internal static class EventIds
     // WebSocket (1100-1199).
     public const int WebSocketStreamError = 1101;
     public const int WebSocketEnded = 1102;
+    public const int WebSocketStartTlsRefused = 1103;
     public const int WebSocketRefused = 1110;
 
     // Backend streams (1200-1299).

@@ -7,8 +7,9 @@ using Microsoft.Extensions.Options;
 namespace BoshGateway.WebSockets;
 
 /// <summary>
-/// The RFC 7395 endpoint. The Origin is checked and the <c>xmpp</c> subprotocol required before the
-/// upgrade, so a refused handshake never opens a backend connection.
+/// The RFC 7395 endpoint. A broken handshake is refused (426 or 400, not the info page), the Origin is
+/// checked and the <c>xmpp</c> subprotocol required before the upgrade, so a refused handshake never
+/// opens a backend connection.
 /// </summary>
 internal sealed partial class XmppWebSocketEndpoint(
     IOptions<GatewayOptions> options,
@@ -17,12 +18,24 @@ internal sealed partial class XmppWebSocketEndpoint(
     ILoggerFactory loggers)
 {
     private const string SubProtocol = "xmpp";
+    private const string SupportedVersion = "13";
     private readonly ILogger _logger = loggers.CreateLogger<XmppWebSocketEndpoint>();
 
     public async Task HandleAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
+            if (BrokenHandshakeStatus(context.Request) is { } status)
+            {
+                Log.Refused(_logger, status == StatusCodes.Status426UpgradeRequired ? "unsupported Sec-WebSocket-Version" : "malformed WebSocket handshake");
+                lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.BadRequest);
+                context.Response.StatusCode = status;
+                if (status == StatusCodes.Status426UpgradeRequired)
+                {
+                    context.Response.Headers.SecWebSocketVersion = SupportedVersion;
+                }
+                return;
+            }
             if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
             {
                 await InfoPage.WriteAsync(context, "XMPP WebSocket endpoint", "This is an XMPP over WebSocket endpoint (RFC 7395). Connect with the <code>xmpp</code> subprotocol.");
@@ -65,6 +78,39 @@ internal sealed partial class XmppWebSocketEndpoint(
             // Gives the slot back if the upgrade failed before the session ran; a no-op after the session's own end.
             lifecycle.Abandon(info);
         }
+    }
+
+    /// <summary>
+    /// A GET that asks for a WebSocket (<c>Upgrade: websocket</c>) but that ASP.NET Core does not take for
+    /// one: a version other than 13 gets 426 with <c>Sec-WebSocket-Version: 13</c> (RFC 6455 §4.2.2, §4.4);
+    /// anything else wrong (no or bad <c>Sec-WebSocket-Key</c>, no <c>Connection: Upgrade</c>, no version)
+    /// gets 400 (§4.2.1). Null when the request does not ask for a WebSocket (a plain GET keeps its page).
+    /// </summary>
+    private static int? BrokenHandshakeStatus(HttpRequest request)
+    {
+        if (!HttpMethods.IsGet(request.Method) || !HasToken(request.Headers.Upgrade, "websocket"))
+        {
+            return null;
+        }
+        var version = request.Headers.SecWebSocketVersion;
+        return version.Count > 0 && !(version.Count == 1 && version[0] == SupportedVersion)
+            ? StatusCodes.Status426UpgradeRequired
+            : StatusCodes.Status400BadRequest;
+    }
+
+    private static bool HasToken(Microsoft.Extensions.Primitives.StringValues values, string token)
+    {
+        foreach (var value in values)
+        {
+            foreach (var part in (value ?? "").Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (part.Equals(token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private async Task AcceptAsync(HttpContext context, SessionInfo info)

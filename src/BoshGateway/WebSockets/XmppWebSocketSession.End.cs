@@ -49,6 +49,24 @@ public sealed partial class XmppWebSocketSession
         }
     }
 
+    /// <summary>
+    /// A client's <c>&lt;starttls/&gt;</c>, before or after <c>&lt;open/&gt;</c>: never forwarded (the browser's
+    /// TLS ends at the WSS hop, RFC 7395 §3.1; the gateway owns the TLS of its server link). Answered as
+    /// RFC 6120 §5.4.2.2 answers a failed STARTTLS: <c>&lt;failure/&gt;</c>, then the stream is closed
+    /// (<c>&lt;close/&gt;</c>, WebSocket 1000), with no stream error. BOSH answers the same way (<c>BoshSession</c>).
+    /// </summary>
+    private void RefuseStartTls()
+    {
+        lock (_sync)
+        {
+            if (!_ending)
+            {
+                Log.StartTlsRefused(_logger);
+                EndLocked(SessionEndReason.Error, WebSocketCloseStatus.NormalClosure, closeBackend: false, FramingElements.TlsFailure, FramingElements.Close);
+            }
+        }
+    }
+
     /// <summary>The server ended the stream (after <paramref name="last"/>, its stream error, if any): pass it on, then &lt;close/&gt;.</summary>
     private void EndByServer(ReadOnlyMemory<byte>? last, string why)
     {

@@ -11,5 +11,8 @@ public sealed partial class XmppWebSocketSession
 
         [LoggerMessage(EventId = EventIds.WebSocketEnded, EventName = nameof(EventIds.WebSocketEnded), Level = LogLevel.Debug, Message = "WebSocket stream ended: {Reason}")]
         public static partial void Ended(ILogger logger, string reason);
+
+        [LoggerMessage(EventId = EventIds.WebSocketStartTlsRefused, EventName = nameof(EventIds.WebSocketStartTlsRefused), Level = LogLevel.Information, Message = "WebSocket client asked for STARTTLS: refused with <failure/>, stream closed")]
+        public static partial void StartTlsRefused(ILogger logger);
     }
 }

@@ -12,16 +12,25 @@ namespace BoshGateway.WebSockets;
 // so TCP pushes back on the client; past Gateway:Backends:QueueFullTimeout the session ends.
 public sealed partial class XmppWebSocketSession
 {
+    /// <summary>Room asked for before each receive; the buffer grows by doubling, never past Gateway:WebSocket:MaxMessageBytes.</summary>
+    private const int ReceiveChunk = 4096;
+
     private async Task ReceiveLoopAsync(CancellationToken cancellationToken)
     {
         using var message = new PooledMessageBuffer();
+        var limit = _options.WebSocket.MaxMessageBytes;
+        // Where the byte after the last one the limit allows is received: any byte here is over the limit.
+        var probe = new byte[1];
         var fragments = 0;
         var dataWaiting = false;
         while (true)
         {
             // Between messages, wait with a zero-byte receive: an idle connection holds no buffer.
             var idle = message.WrittenCount == 0 && !dataWaiting;
-            var memory = idle ? Memory<byte>.Empty : message.GetMemory(4096);
+            // A message is never collected past the limit, whatever its frame header declares (2^60 bytes...):
+            // the buffer grows to at most the limit, and once it is full the next receive reads one byte.
+            var probing = !idle && message.WrittenCount >= limit;
+            var memory = idle ? Memory<byte>.Empty : probing ? probe : message.GetMemory(ReceiveChunk, limit);
             var result = await _socket.ReceiveAsync(memory, cancellationToken);
             dataWaiting = idle && result.Count == 0 && !result.EndOfMessage && result.MessageType != WebSocketMessageType.Close;
             if (dataWaiting)
@@ -48,13 +57,14 @@ public sealed partial class XmppWebSocketSession
                 Fail("unsupported-stanza-type", WebSocketCloseStatus.InvalidMessageType, SessionEndReason.Error, "binary message");
                 continue;
             }
-            message.Advance(result.Count);
-            if (message.WrittenCount > _options.WebSocket.MaxMessageBytes)
+            if (probing && result.Count > 0)
             {
+                // Refused as soon as the message passes the limit, not when it ends: it may never end.
                 Fail("policy-violation", WebSocketCloseStatus.MessageTooBig, SessionEndReason.Error, "message too large");
                 message.Release();
                 continue;
             }
+            message.Advance(result.Count);
             if (result.EndOfMessage)
             {
                 await HandleMessageAsync(message.WrittenMemory, cancellationToken);
@@ -86,6 +96,9 @@ public sealed partial class XmppWebSocketSession
                 break;
             case ClientFrameKind.Close:
                 CloseByClient();
+                break;
+            case ClientFrameKind.StartTls:
+                RefuseStartTls();
                 break;
             case ClientFrameKind.MisplacedFraming:
                 Fail("invalid-namespace", WebSocketCloseStatus.NormalClosure, SessionEndReason.Error, "open or close in the wrong namespace");

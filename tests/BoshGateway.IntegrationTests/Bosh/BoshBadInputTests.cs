@@ -76,6 +76,9 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     [InlineData("<body rid='1' " + Ns + "/>", "improper-addressing")]
     [InlineData("<body rid='1' to='bad domain' " + Ns + "/>", "host-unknown")]
     [InlineData("<body rid='1' to='localhost' route='not-a-route' " + Ns + "/>", "improper-addressing")]
+    [InlineData("<?xml version='1.1'?><body rid='1' to='localhost' wait='5' " + Ns + "/>", "bad-request")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?><body rid='1' to='localhost' wait='5' " + Ns + "/>", "bad-request")]
+    [InlineData("<?xml version='1.0' encoding='ISO-8859-1'?><body rid='1' to='localhost' wait='5' " + Ns + "/>", "bad-request")]
     public async Task BadRequest_GetsItsTerminalCondition_OthersUnharmed(string xml, string condition)
     {
         var body = await PostAsync(xml);
@@ -247,5 +250,42 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         {
             listener.Stop();
         }
+    }
+
+    [Theory]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>as a server</body></message>")]
+    [InlineData("<?xml version='1.1'?><message to='bob@localhost'><body>as a server</body></message>")]
+    public async Task NonClientStanzaOrDeclarationInABody_IsBadRequest_AndNothingReachesTheServer(string children)
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.LoginAsync("mallory");
+        await mallory.StopPollingAsync();
+        var body = await mallory.SendAsync("<message to='bob@localhost'><body>same body, before it</body></message>" + children);
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("bad-request", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+        // Bob got the health check's message and nothing of the refused body, not even its valid first stanza.
+        Assert.DoesNotContain(_bob.Inbox, e => e.Value.Contains("as a server", StringComparison.Ordinal) || e.Value.Contains("before it", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StartTls_IsRefusedWithFailure_NeverReachesTheServer_AndIsNeverOffered()
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        var created = await mallory.CreateAsync();
+        // Prosody offers STARTTLS on the gateway's plain link (backend Tls=None); the browser must never see it.
+        var features = created.Element(XName.Get("features", "http://etherx.jabber.org/streams"));
+        Assert.NotNull(features);
+        Assert.NotNull(features.Element(BoshTestClient.Sasl + "mechanisms"));
+        Assert.Null(features.Element(XName.Get("starttls", "urn:ietf:params:xml:ns:xmpp-tls")));
+
+        var body = await mallory.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Null(body.Attribute("condition"));
+        Assert.NotNull(body.Element(XName.Get("failure", "urn:ietf:params:xml:ns:xmpp-tls")));
+        // Had the server seen it, it would have answered <proceed/>.
+        Assert.Null(body.Element(XName.Get("proceed", "urn:ietf:params:xml:ns:xmpp-tls")));
+        Assert.Equal("item-not-found", (string?)(await mallory.SendAsync("")).Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
     }
 }

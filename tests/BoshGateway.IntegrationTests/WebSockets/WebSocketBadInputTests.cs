@@ -65,6 +65,11 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     [InlineData("just text", "bad-format")]
     [InlineData("<open xmlns='jabber:client' to='localhost' version='1.0'/>", "invalid-namespace")]
     [InlineData("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost'>", "not-well-formed")]
+    [InlineData("<?xml version='1.1'?><message xmlns='jabber:client' to='bob@localhost'><body>xml 1.1</body></message>", "restricted-xml")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?><message xmlns='jabber:client' to='bob@localhost'><body>utf-16</body></message>", "unsupported-encoding")]
+    [InlineData("<?xml version='1.0' encoding='iso-8859-1'?><message xmlns='jabber:client' to='bob@localhost'><body>latin-1</body></message>", "unsupported-encoding")]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>as a server</body></message>", "invalid-namespace")]
+    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>key</db:result>", "unsupported-stanza-type")]
     public async Task BadMessage_AfterLogin_GetsItsStreamError(string message, string condition)
     {
         await using var mallory = new WebSocketTestClient();
@@ -74,6 +79,9 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.Equal(condition, Condition(error));
         Assert.Equal(WebSocketCloseStatus.NormalClosure, status);
         await AssertHealthyAndNothingLeaked();
+        // Nothing of the refused message reached the server: bob got only the health check's message.
+        Assert.DoesNotContain(_bob.Received, m => m.Contains("xml 1.1", StringComparison.Ordinal) || m.Contains("utf-16", StringComparison.Ordinal)
+            || m.Contains("latin-1", StringComparison.Ordinal) || m.Contains("as a server", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -205,5 +213,143 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         using var response = await http.GetAsync(_gateway.BaseUrl + "xmpp-websocket");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("WebSocket", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FrameDeclaring2Pow60Bytes_IsClosedBeforeTheLimitPlus64KiBWereSent()
+    {
+        // The shipped limit (260 KiB), on a gateway of its own: the class's 20000 bytes would sit too close
+        // under a power of two to tell a refusal at the limit from one when a doubled buffer filled up.
+        var limit = new BoshGateway.Configuration.WebSocketOptions().MaxMessageBytes;
+        await using var gateway = await GatewayHost.StartAsync(_server.C2sPort);
+        using var socket = await RawUpgradeAsync(gateway);
+        var stream = socket.GetStream();
+        var closed = ReadUntilCloseFrameAsync(stream);
+        // A masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes, mask key 0; then its bytes, 4 KiB at a time.
+        await stream.WriteAsync(new byte[] { 0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+        var chunk = Enumerable.Repeat((byte)'x', 4096).ToArray();
+        var sent = 0;
+        while (sent < limit + 64 * 1024 && !closed.IsCompleted)
+        {
+            await stream.WriteAsync(chunk);
+            sent += chunk.Length;
+        }
+        // Sending stopped at limit + 64 KiB at the latest: the close must come without more bytes.
+        var (messages, code) = await closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(code == 1009, $"close code {code} after {sent} bytes; messages: {string.Join(" ", messages)}");
+        Assert.Contains(messages, m => m.Contains("<policy-violation", StringComparison.Ordinal));
+        Assert.Contains(StropheClose, messages);
+        // The session ends with the client's TCP connection, or 2 s after the close frame at the latest.
+        socket.Close();
+        for (var i = 0; i < 50 && gateway.Sessions.Count > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, gateway.Sessions.Count);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Theory]
+    [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n", "426", true)]
+    [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: constructor\r\n", "426", true)]
+    [InlineData("Sec-WebSocket-Version: 13\r\n", "400", false)]
+    [InlineData("Sec-WebSocket-Key: short\r\nSec-WebSocket-Version: 13\r\n", "400", false)]
+    public async Task BrokenHandshake_IsRefused_NotAnsweredWithThePage(string headers, string status, bool namesVersion13)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_gateway.BaseUrl.Host, _gateway.BaseUrl.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            $"Sec-WebSocket-Protocol: xmpp\r\nSec-WebSocket-Extensions: constructor\r\n{headers}\r\n"));
+        var response = await ReadHeadAsync(stream);
+        Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
+        Assert.Equal(namesVersion13, response.Contains("Sec-WebSocket-Version: 13", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain("<html", response, StringComparison.OrdinalIgnoreCase);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task StartTls_IsRefusedWithFailure_NeverReachesTheServer_AndIsNeverOffered()
+    {
+        await using var mallory = new WebSocketTestClient();
+        await mallory.ConnectAsync(_gateway.WebSocketUrl);
+        await mallory.OpenStreamAsync(_server.Domain);
+        // Prosody offers STARTTLS on the gateway's plain link (backend Tls=None); the browser must never see it.
+        var features = await mallory.WaitForAsync(e => e.Name == XName.Get("features", XmlNames.Streams));
+        Assert.NotNull(features.Element(XName.Get("mechanisms", XmlNames.Sasl)));
+        Assert.Null(features.Element(XName.Get("starttls", XmlNames.Tls)));
+
+        await mallory.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        Assert.Equal("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", await mallory.ReceiveAsync());
+        Assert.Equal(StropheClose, await mallory.ReceiveAsync());
+        Assert.Null(await mallory.ReceiveAsync());
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, mallory.Socket.CloseStatus);
+        // Had the server seen it, it would have answered <proceed/>, and waited for a TLS handshake.
+        Assert.DoesNotContain(mallory.Received, m => m.Contains("proceed", StringComparison.Ordinal));
+        Assert.Single(_log.Lines, line => line.Contains("asked for STARTTLS", StringComparison.Ordinal));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    /// <summary>An RFC 6455 client handshake by hand, for frames no WebSocket library will write.</summary>
+    private static async Task<System.Net.Sockets.TcpClient> RawUpgradeAsync(GatewayHost gateway)
+    {
+        var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n"));
+        var head = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
+        return tcp;
+    }
+
+    /// <summary>Reads a response's status line and headers, byte by byte so nothing after them is consumed.</summary>
+    private static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await stream.ReadAsync(one, timeout.Token) == 0)
+            {
+                break;
+            }
+            head.Append((char)one[0]);
+        }
+        return head.ToString();
+    }
+
+    /// <summary>Reads the server's (unmasked) frames until its close frame: the text messages, and the close code.</summary>
+    private static async Task<(List<string> Messages, int Code)> ReadUntilCloseFrameAsync(Stream stream)
+    {
+        List<string> messages = [];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var header = new byte[2];
+            await stream.ReadExactlyAsync(header, timeout.Token);
+            long length = header[1] & 0x7F;
+            if (length >= 126)
+            {
+                var extended = new byte[length == 126 ? 2 : 8];
+                await stream.ReadExactlyAsync(extended, timeout.Token);
+                length = 0;
+                foreach (var b in extended)
+                {
+                    length = (length << 8) | b;
+                }
+            }
+            var payload = new byte[length];
+            await stream.ReadExactlyAsync(payload, timeout.Token);
+            switch (header[0] & 0x0F)
+            {
+                case 0x1:
+                    messages.Add(Encoding.UTF8.GetString(payload));
+                    break;
+                case 0x8:
+                    return (messages, payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 1005);
+            }
+        }
     }
 }

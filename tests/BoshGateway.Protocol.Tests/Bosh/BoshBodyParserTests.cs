@@ -80,4 +80,32 @@ public class BoshBodyParserTests
         Assert.Equal(["iq", "presence"], second.Children.Select(c => c.LocalName));
         Assert.Equal(3, second.Rid);
     }
+
+    // Robustness A4/A5 over BOSH: the reader checks the declaration that opens a body, as it checks one
+    // opening a stream, and the endpoint answers either error with terminate bad-request (the same
+    // declarations over WebSocket: ClientFrameParserTests). A declaration inside the body ends its session.
+    [Theory]
+    [InlineData("<?xml version='1.1'?>", "restricted-xml")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?>", "unsupported-encoding")]
+    [InlineData("<?xml version='1.0' encoding='iso-8859-1'?>", "unsupported-encoding")]
+    public void Parse_BadXmlDeclaration_IsRefused_AsBadRequest(string declaration, string streamError)
+    {
+        var ex = Assert.Throws<XmlStreamException>(() => Parse(declaration + "<body rid='2' sid='s' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal(streamError, ex.StreamErrorCondition);
+        Assert.Equal("bad-request", ex.BoshCondition);
+    }
+
+    [Fact]
+    public void Parse_XmlDeclarationInsideTheBody_EndsThatSessionWithBadRequest()
+    {
+        var ex = Assert.Throws<BoshProtocolException>(() => Parse("<body rid='2' sid='s' xmlns='http://jabber.org/protocol/httpbind'><?xml version='1.1'?><message/></body>"));
+        Assert.Equal("bad-request", ex.Condition);
+        Assert.Equal("s", ex.Sid);
+    }
+
+    [Fact]
+    public void Parse_Utf8Declaration_IsAccepted()
+    {
+        Assert.Equal(2, Parse("<?xml version='1.0' encoding='UTF-8'?><body rid='2' sid='s' xmlns='http://jabber.org/protocol/httpbind'/>").Rid);
+    }
 }

@@ -484,4 +484,43 @@ public class BoshSessionTests
         h.Session.EndUnplanned(SessionEndReason.Shutdown);
         Assert.Contains(h.Backend.Sent, s => s.Contains("recipient-unavailable", StringComparison.Ordinal) && s.Contains("id='m3'", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task StartTls_IsAnsweredWithFailureInATerminate_AndNeverForwarded()
+    {
+        var h = new SessionHarness();
+        var body = await Answer(h.Send(1001, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"));
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        // RFC 6120 §5.4.2.2: failure, then the stream is closed — no stream error, so no condition.
+        Assert.Null(body.Attribute("condition"));
+        Assert.NotNull(body.Element(XName.Get("failure", XmlNames.Tls)));
+        Assert.Empty(h.Backend.Sent);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+        Assert.False(h.IsListed);
+    }
+
+    [Theory]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>x</body></message>")]
+    [InlineData("<iq xmlns='jabber:component:accept' type='get' id='1'/>")]
+    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>k</db:result>")]
+    [InlineData("<compress xmlns='http://jabber.org/protocol/compress'><method>zlib</method></compress>")]
+    public async Task ElementNoClientMaySend_IsBadRequest_AndNothingInTheBodyIsForwarded(string refused)
+    {
+        var h = new SessionHarness();
+        var body = await Answer(h.Send(1001, "<message xmlns='jabber:client' to='bob@localhost'><body>before</body></message>" + refused));
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("bad-request", (string?)body.Attribute("condition"));
+        Assert.Empty(h.Backend.Sent);
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+    }
+
+    [Fact]
+    public void StreamLevelElements_AClientSends_AreForwarded()
+    {
+        var h = new SessionHarness();
+        _ = h.Send(1001, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AA==</auth>");
+        _ = h.Send(1002, "<enable xmlns='urn:xmpp:sm:3'/><inactive xmlns='urn:xmpp:csi:0'/>");
+        Assert.Equal(3, h.Backend.Sent.Count);
+    }
 }

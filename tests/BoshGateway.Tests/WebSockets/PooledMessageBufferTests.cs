@@ -38,4 +38,24 @@ public sealed class PooledMessageBufferTests
         buffer.Advance(6);
         Assert.Equal("second", Encoding.ASCII.GetString(buffer.WrittenMemory.Span));
     }
+
+    [Theory]
+    [InlineData(20_000)]
+    [InlineData(260 * 1024)]
+    [InlineData(65_536)]
+    public void GetMemory_WithACap_NeverGrowsPastIt_AndIsEmptyWhenFull(int cap)
+    {
+        using var buffer = new PooledMessageBuffer();
+        while (true)
+        {
+            var memory = buffer.GetMemory(4096, cap);
+            Assert.True(buffer.Capacity <= cap, $"capacity {buffer.Capacity} over the cap {cap}");
+            if (memory.IsEmpty)
+            {
+                break;
+            }
+            buffer.Advance(memory.Length);
+        }
+        Assert.Equal(cap, buffer.WrittenCount);
+    }
 }

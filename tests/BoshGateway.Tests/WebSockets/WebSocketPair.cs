@@ -10,6 +10,7 @@ internal sealed class WebSocketPair : IDisposable
     {
         var toServer = new Pipe();
         var toClient = new Pipe();
+        RawToServer = toServer.Writer;
         Server = WebSocket.CreateFromStream(new DuplexStream(toServer.Reader.AsStream(), toClient.Writer.AsStream()),
             new WebSocketCreationOptions { IsServer = true, SubProtocol = "xmpp", KeepAliveInterval = Timeout.InfiniteTimeSpan });
         Client = WebSocket.CreateFromStream(new DuplexStream(toClient.Reader.AsStream(), toServer.Writer.AsStream()),
@@ -19,6 +20,9 @@ internal sealed class WebSocketPair : IDisposable
     public WebSocket Server { get; }
 
     public WebSocket Client { get; }
+
+    /// <summary>The bytes toward the server, for frames no well-behaved client would write.</summary>
+    public PipeWriter RawToServer { get; }
 
     public void Dispose()
     {

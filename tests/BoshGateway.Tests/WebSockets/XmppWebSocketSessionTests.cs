@@ -188,4 +188,87 @@ public class XmppWebSocketSessionTests
         Assert.Equal("ws1", line.Scope["Sid"]);
         Assert.Equal("websocket", line.Scope["Transport"]);
     }
+
+    [Fact]
+    public async Task FrameDeclaring2Pow60Bytes_IsRefusedWith1009_AsSoonAsTheLimitIsPassed()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.MaxMessageBytes = 20_000;
+        await using var h = new WebSocketHarness(options);
+        // A hand-made masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes (mask key 0, so the
+        // payload is sent as is), then only the limit plus 100 bytes of it: the gateway must not wait for more.
+        byte[] header = [0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        await h.Pair.RawToServer.WriteAsync(header);
+        await h.Pair.RawToServer.WriteAsync(Enumerable.Repeat((byte)'x', 20_100).ToArray());
+        await h.Pair.RawToServer.FlushAsync();
+
+        var error = await h.ReceiveAsync();
+        Assert.Contains("policy-violation", error);
+        Assert.StartsWith("<close", await h.ReceiveAsync());
+        Assert.Null(await h.ReceiveAsync());
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.MessageTooBig, h.Pair.Client.CloseStatus);
+        Assert.Empty(h.Connector.Links);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
+
+    [Fact]
+    public async Task MessageOfExactlyTheLimit_InPieces_IsAccepted()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.MaxMessageBytes = 9000;
+        options.Limits.MaxElementBytes = 9000;
+        await using var h = new WebSocketHarness(options);
+        await h.OpenAsync();
+        h.Lifecycle.Authenticated(h.Session.Info); // logged in: past the pre-auth element limit
+        var prefix = "<message xmlns='jabber:client' to='bob@localhost'><body>";
+        var suffix = "</body></message>";
+        var message = System.Text.Encoding.UTF8.GetBytes(prefix + new string('y', 9000 - prefix.Length - suffix.Length) + suffix);
+        Assert.Equal(9000, message.Length);
+        await h.Pair.Client.SendAsync(message.AsMemory(0, 5000), System.Net.WebSockets.WebSocketMessageType.Text, false, CancellationToken.None);
+        await h.Pair.Client.SendAsync(message.AsMemory(5000), System.Net.WebSockets.WebSocketMessageType.Text, false, CancellationToken.None);
+        await h.Pair.Client.SendAsync(ReadOnlyMemory<byte>.Empty, System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        await Eventually.TrueAsync(() => h.Backend.Sent.Count == 1);
+        Assert.Equal(9000, h.Backend.Sent[0].Length);
+    }
+
+    [Fact]
+    public async Task StartTls_IsAnsweredWithFailureThenClose_AndNeverForwarded()
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Equal(["<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", "<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\" />"], messages);
+        Assert.Empty(h.Backend.Sent);
+        Assert.True(h.Backend.Aborted);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+        Assert.Contains(h.Logs.Lines, l => l.EventName == "WebSocketStartTlsRefused");
+    }
+
+    [Fact]
+    public async Task StartTls_BeforeOpen_IsRefused_AndNoBackendIsOpened()
+    {
+        await using var h = new WebSocketHarness();
+        await h.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.StartsWith("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'", messages[0]);
+        Assert.Empty(h.Connector.Links);
+    }
+
+    [Theory]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>x</body></message>", "invalid-namespace")]
+    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>k</db:result>", "unsupported-stanza-type")]
+    [InlineData("<?xml version='1.1'?><message xmlns='jabber:client' to='bob@localhost'/>", "restricted-xml")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?><message xmlns='jabber:client' to='bob@localhost'/>", "unsupported-encoding")]
+    public async Task RefusedElement_IsAStreamError_AndNeverForwarded(string xml, string condition)
+    {
+        await using var h = new WebSocketHarness();
+        await h.OpenAsync();
+        await h.SendAsync(xml);
+        var messages = await h.ReceiveUntilClosedAsync();
+        Assert.Contains($"<{condition} ", messages[0]);
+        Assert.StartsWith("<close", messages[1]);
+        Assert.Empty(h.Backend.Sent);
+        Assert.Equal([SessionEndReason.Error], h.Logs.EndReasons);
+    }
 }
