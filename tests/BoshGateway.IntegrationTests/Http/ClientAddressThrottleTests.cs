@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Xml.Linq;
@@ -30,26 +29,6 @@ public class ClientAddressThrottleTests(XmppServers servers)
         return (response.StatusCode, response.Headers.RetryAfter?.Delta?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             response.StatusCode == HttpStatusCode.OK ? XElement.Parse(text) : null);
     }
-
-    /// <summary>An HTTP client whose connections come from <paramref name="source"/> (any 127/8 address works on loopback).</summary>
-    private static HttpClient ClientFrom(IPAddress source) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    });
 
     [Fact]
     public async Task SessionStartsPastTheBurst_Get429WithRetryAfter_OverBothTransports()
@@ -158,7 +137,7 @@ public class ClientAddressThrottleTests(XmppServers servers)
         Assert.Equal(HttpStatusCode.TooManyRequests, (await PostAsync(local, gateway.BoshUrl, Creation(server.Domain), "198.51.100.2")).Status);
 
         // The trusted proxy: each forwarded client has a slot of its own.
-        using var proxy = ClientFrom(IPAddress.Parse("127.0.0.2"));
+        using var proxy = LoopbackHttp.From(LoopbackHttp.Proxy);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(proxy, gateway.BoshUrl, Creation(server.Domain), "198.51.100.3")).Status);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(proxy, gateway.BoshUrl, Creation(server.Domain), "198.51.100.4")).Status);
         Assert.Equal(HttpStatusCode.TooManyRequests, (await PostAsync(proxy, gateway.BoshUrl, Creation(server.Domain), "198.51.100.4")).Status);

@@ -46,13 +46,14 @@ public class StatusPageAccessTests
         }
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/ops/status/page/status.js", UriKind.Relative))).StatusCode);
 
-        // Behind nginx on loopback the client's own address counts (X-Forwarded-For from a loopback proxy is trusted).
+        // Behind nginx (the trusted proxy, 127.0.0.2) the client's own address counts: not loopback, refused.
+        using var proxy = LoopbackHttp.From(LoopbackHttp.Proxy, gateway.BaseUrl);
         using var forwarded = new HttpRequestMessage(HttpMethod.Get, new Uri("/ops/status/data", UriKind.Relative));
         forwarded.Headers.Add("X-Forwarded-For", "203.0.113.5");
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(forwarded)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await proxy.SendAsync(forwarded)).StatusCode);
         using var forwardedPage = new HttpRequestMessage(HttpMethod.Get, new Uri("/ops/status", UriKind.Relative));
         forwardedPage.Headers.Add("X-Forwarded-For", "203.0.113.5");
-        Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(forwardedPage)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await proxy.SendAsync(forwardedPage)).StatusCode);
     }
 
     [Fact]
