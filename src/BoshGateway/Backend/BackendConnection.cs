@@ -39,6 +39,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private IBackendEvents? _events;
     private XmlStreamHeader? _header;
     private Task _readLoop = Task.CompletedTask;
+    private Exception? _failure; // why this side dropped the connection (a write failed, the server stalled): the read loop reports it
     private int _state; // 0 open, 1 closing, 2 aborted/disposed
 
     private readonly long _keepAliveMs;
@@ -48,12 +49,14 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private TaskCompletionSource? _roomWaiter;
     private TaskCompletionSource? _readGate; // set while reading is paused; the read loop waits on it between reads
 
-    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, TimeSpan keepAlive, long maxQueuedBytes, GatewayMetrics metrics, ILogger logger)
+    public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, BackendStreamSettings settings, GatewayMetrics metrics, ILogger logger)
     {
         _metrics = metrics;
         metrics.BackendConnectionOpened(target.Host, target.Port);
-        _keepAliveMs = (long)keepAlive.TotalMilliseconds;
-        _maxQueuedBytes = maxQueuedBytes;
+        _keepAliveMs = (long)settings.KeepAliveInterval.TotalMilliseconds;
+        _maxQueuedBytes = settings.MaxQueuedBytes;
+        _pingIntervalMs = (long)settings.PingInterval.TotalMilliseconds;
+        _pingTimeoutMs = (long)settings.PingTimeout.TotalMilliseconds;
         _socket = socket;
         _stream = stream;
         _target = target;
@@ -105,8 +108,13 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     public void KeepAlive()
     {
+        if (Volatile.Read(ref _state) != 0)
+        {
+            return;
+        }
+        var now = Environment.TickCount64;
         // Nothing while writes are pending: they keep the stream alive, and a stalled server would only pile up spaces.
-        if (Volatile.Read(ref _state) == 0 && Volatile.Read(ref _queuedBytes) == 0 && Environment.TickCount64 - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
+        if (!CheckLiveness(now) && Volatile.Read(ref _queuedBytes) == 0 && now - Volatile.Read(ref _lastWriteMs) >= _keepAliveMs)
         {
             Enqueue(Whitespace);
         }
@@ -162,6 +170,13 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     }
 
     private void WakeRoomWaiter() => Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+
+    /// <summary>Drops the connection because of a failure on this side; the read loop reports it to the session.</summary>
+    private void FailWith(Exception failure)
+    {
+        Interlocked.CompareExchange(ref _failure, failure, null);
+        Abort();
+    }
 
     public void Abort()
     {
@@ -224,7 +239,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         {
             _handshakeEvents.Add(element);
         }
-        else
+        else if (ObserveForLiveness(element))
         {
             _events.OnBackendElement(element, _header!.Namespaces);
         }
@@ -269,6 +284,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
                     read = await _stream.ReadAsync(buffer, token);
                     if (read > 0)
                     {
+                        MarkRead();
                         _reader.Feed(buffer.AsSpan(0, read));
                     }
                 }
@@ -291,14 +307,16 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && Volatile.Read(ref _state) == 2)
         {
-            return;
+            // Dropped on purpose: the session ended it, unless a failure on this side did (reported below).
         }
         catch (Exception ex)
         {
             error = ex;
         }
-        if (Volatile.Read(ref _state) != 2)
+        var failure = Volatile.Read(ref _failure);
+        if (failure is not null || Volatile.Read(ref _state) != 2)
         {
+            error = failure ?? error;
             Log.StreamEnded(_logger, _target.Host, _target.Port, error?.Message ?? "closed by server");
             _events!.OnBackendClosed(error);
         }
@@ -339,7 +357,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         catch (Exception ex)
         {
             Log.WriteFailed(_logger, _target.Host, _target.Port, ex.Message);
-            Abort();
+            FailWith(ex);
         }
     }
 

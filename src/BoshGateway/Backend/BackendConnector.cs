@@ -35,7 +35,7 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
                 }
             }
             var backends = options.Value.Backends;
-            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, backends.KeepAliveInterval, backends.MaxQueuedBytes, metrics, logger);
+            connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, BackendStreamSettings.From(backends), metrics, logger);
             await connection.HandshakeAsync(language, timeout.Token);
             Log.Connected(logger, target.Host, target.Port, target.Domain, connection.IsTls);
             metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), null);

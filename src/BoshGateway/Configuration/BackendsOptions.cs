@@ -19,6 +19,15 @@ public sealed class BackendsOptions
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
+    /// Once the client is bound, probe a stream that has read nothing this long (XEP-0198 <c>&lt;r/&gt;</c>, else an
+    /// XEP-0199 ping the client never sees), so a stopped or hung server is noticed. Default 30 s.
+    /// </summary>
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A probed server that sends nothing this long is taken as gone: <c>remote-connection-failed</c>. Default 20 s.</summary>
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Per session, the most bytes queued toward the server before the gateway stops taking more from the
     /// client (WebSocket: stops reading; BOSH: holds the request). Default 256 KiB.
     /// </summary>

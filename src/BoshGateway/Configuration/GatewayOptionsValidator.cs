@@ -35,6 +35,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             ValidateBackend(errors, $"Gateway:Backends:Domains:{domain}", entry.Host ?? options.Backends.Default.Host, entry.Port ?? options.Backends.Default.Port);
         }
         Require(errors, options.Backends.KeepAliveInterval >= TimeSpan.FromMilliseconds(10), "Gateway:Backends:KeepAliveInterval must be at least 10 ms.");
+        Require(errors, options.Backends.PingInterval >= TimeSpan.FromMilliseconds(100), "Gateway:Backends:PingInterval must be at least 100 ms.");
+        Require(errors, options.Backends.PingTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Backends:PingTimeout must be at least 100 ms.");
         Require(errors, options.Telemetry.PrometheusPath.StartsWith('/'), "Gateway:Telemetry:PrometheusPath must start with '/'.");
         Require(errors, options.Backends.MaxQueuedBytes >= 1024, "Gateway:Backends:MaxQueuedBytes must be at least 1024.");
         Require(errors, options.Backends.QueueFullTimeout > TimeSpan.Zero, "Gateway:Backends:QueueFullTimeout must be positive.");

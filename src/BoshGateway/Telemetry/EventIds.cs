@@ -41,6 +41,7 @@ internal static class EventIds
     public const int BackendStreamEnded = 1200;
     public const int BackendWriteFailed = 1201;
     public const int BackendCertificateRejected = 1202;
+    public const int BackendStalled = 1203;
     public const int BackendConnected = 1210;
     public const int BackendConnectFailed = 1211;
 

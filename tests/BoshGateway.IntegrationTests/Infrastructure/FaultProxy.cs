@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace BoshGateway.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// A TCP proxy on loopback between the gateway and an XMPP server that breaks the link on purpose, for every
+/// connection through it: <see cref="CutTowardGatewayAfter"/> (the server's next N bytes pass, then both sides
+/// are closed, mid-element if N says so), <see cref="Stall"/> (nothing is read or forwarded either way; the
+/// sockets stay open, as with a hung server), <see cref="Delay"/> and <see cref="BytesPerSecond"/> (each chunk
+/// waits, or is paced). It counts the bytes that reach the server, so a test can check that nothing was forwarded.
+/// </summary>
+internal sealed class FaultProxy : IAsyncDisposable
+{
+    private const int Chunk = 4096;
+    private readonly TcpListener _listener;
+    private readonly int _targetPort;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _pumps = [];
+    private readonly List<Socket> _sockets = [];
+    private readonly Lock _sync = new();
+    private TaskCompletionSource _flowing = NewOpenGate();
+    private long _cutAfter = -1;
+    private long _toServer;
+    private long _toGateway;
+    private int _open;
+
+    private FaultProxy(int targetPort)
+    {
+        _targetPort = targetPort;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start();
+        _ = AcceptAsync();
+    }
+
+    public static FaultProxy Start(int targetPort) => new(targetPort);
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>Bytes that reached the server, every connection together.</summary>
+    public long BytesToServer => Interlocked.Read(ref _toServer);
+
+    public long BytesToGateway => Interlocked.Read(ref _toGateway);
+
+    /// <summary>Connections whose two sides are both still open.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Latency added to every chunk, each way.</summary>
+    public TimeSpan Delay { get; set; }
+
+    /// <summary>Pace of each direction of each connection; 0 (default) is unpaced.</summary>
+    public int BytesPerSecond { get; set; }
+
+    /// <summary>Lets exactly <paramref name="bytes"/> more bytes from the server through (on whichever connection), then closes that connection.</summary>
+    public void CutTowardGatewayAfter(long bytes) => Interlocked.Exchange(ref _cutAfter, bytes);
+
+    /// <summary>Stops reading and forwarding both ways until <see cref="Resume"/>; the sockets stay open.</summary>
+    public void Stall()
+    {
+        lock (_sync)
+        {
+            if (_flowing.Task.IsCompleted)
+            {
+                _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    public void Resume()
+    {
+        lock (_sync)
+        {
+            _flowing.TrySetResult();
+        }
+    }
+
+    private static TaskCompletionSource NewOpenGate()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        gate.SetResult();
+        return gate;
+    }
+
+    private Task Flowing
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _flowing.Task;
+            }
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var gateway = await _listener.AcceptSocketAsync(_stop.Token);
+                var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _targetPort), _stop.Token);
+                gateway.NoDelay = true;
+                Interlocked.Increment(ref _open);
+                lock (_sync)
+                {
+                    _sockets.Add(gateway);
+                    _sockets.Add(server);
+                    var closed = 0;
+                    void Closed()
+                    {
+                        if (Interlocked.Exchange(ref closed, 1) == 0)
+                        {
+                            Interlocked.Decrement(ref _open);
+                        }
+                    }
+                    _pumps.Add(PumpAsync(gateway, server, towardGateway: false, Closed));
+                    _pumps.Add(PumpAsync(server, gateway, towardGateway: true, Closed));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task PumpAsync(Socket from, Socket to, bool towardGateway, Action closed)
+    {
+        var buffer = new byte[Chunk];
+        try
+        {
+            while (true)
+            {
+                await Flowing.WaitAsync(_stop.Token);
+                var pace = BytesPerSecond;
+                var want = pace > 0 ? Math.Clamp(pace / 10, 1, Chunk) : Chunk;
+                var read = await from.ReceiveAsync(buffer.AsMemory(0, want), SocketFlags.None, _stop.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+                await Flowing.WaitAsync(_stop.Token);
+                if (Delay > TimeSpan.Zero)
+                {
+                    await Task.Delay(Delay, _stop.Token);
+                }
+                var forward = read;
+                var cut = false;
+                if (towardGateway && Interlocked.Read(ref _cutAfter) is >= 0 and var left)
+                {
+                    forward = (int)Math.Min(read, left);
+                    cut = forward == left;
+                    Interlocked.Add(ref _cutAfter, -forward);
+                    if (cut)
+                    {
+                        Interlocked.Exchange(ref _cutAfter, -1);
+                    }
+                }
+                await to.SendAsync(buffer.AsMemory(0, forward), SocketFlags.None, _stop.Token);
+                Interlocked.Add(ref towardGateway ? ref _toGateway : ref _toServer, forward);
+                if (cut)
+                {
+                    break;
+                }
+                if (pace > 0)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds((double)read / pace), _stop.Token);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            closed();
+            Close(from);
+            Close(to);
+        }
+    }
+
+    private static void Close(Socket socket)
+    {
+        try
+        {
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+        }
+        socket.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        Task[] pumps;
+        lock (_sync)
+        {
+            pumps = [.. _pumps];
+            foreach (var socket in _sockets)
+            {
+                socket.Dispose();
+            }
+        }
+        await Task.WhenAll(pumps);
+        _stop.Dispose();
+    }
+}
