@@ -141,16 +141,17 @@ internal sealed partial class BoshEndpoint(
                 return BoshReply.With(answer);
             }
             // Not here. A forwarded request is never throttled or forwarded again: the owner's word is final.
+            // With a cluster, the router throttles only sids no node can have issued (their HMAC fails).
             if (forwarded is null)
             {
-                var client = context.Connection.RemoteIpAddress;
-                if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
-                {
-                    return BoshReply.TooMany(new Admission(null, null, retryAfter).RetryAfterHeader);
-                }
                 if (cluster is not null)
                 {
                     return await cluster.AnswerElsewhereAsync(context, body, bytes, sid);
+                }
+                var client = context.Connection.RemoteIpAddress;
+                if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
+                {
+                    return BoshReply.TooMany(Admission.RetryAfterSeconds(retryAfter));
                 }
                 lifecycle.UnknownSid(client);
             }

@@ -21,7 +21,7 @@ internal sealed partial class ClusterRouter(
     NodeRegistry registry,
     OwnerForwarder forwarder,
     ISessionDirectory directory,
-    Http.ClientAddressLimiter addresses,
+    SessionLifecycle lifecycle,
     IOptions<GatewayOptions> options,
     GatewayMetrics metrics,
     TimeProvider time,
@@ -56,7 +56,13 @@ internal sealed partial class ClusterRouter(
     {
         if (!signer.TryGetOwner(sid, out var owner))
         {
-            addresses.CountUnknownSid(context.Connection.RemoteIpAddress);
+            // No node issued this sid (guessed or forged): item-not-found, then 429 once the address's budget is spent.
+            var client = context.Connection.RemoteIpAddress;
+            if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
+            {
+                return BoshReply.TooMany(Admission.RetryAfterSeconds(retryAfter));
+            }
+            lifecycle.UnknownSid(client);
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }
         var location = await registry.LocateAsync(owner, context.RequestAborted);
@@ -106,7 +112,7 @@ internal sealed partial class ClusterRouter(
         }
         Log.OwnerGone(logger, sid, owner);
         metrics.Forwarded(ForwardingOutcome.OwnerGone);
-        addresses.CountUnknownSid(context.Connection.RemoteIpAddress);
+        lifecycle.UnknownSid(context.Connection.RemoteIpAddress);
         return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
     }
 

@@ -6,5 +6,9 @@ namespace BoshGateway.Sessions;
 public readonly record struct Admission(SessionInfo? Info, RejectionReason? Refused, TimeSpan? RetryAfter)
 {
     /// <summary>The <c>Retry-After</c> header value in whole seconds (at least 1), or null.</summary>
-    public string? RetryAfterHeader => RetryAfter is { } after ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+    public string? RetryAfterHeader => RetryAfterSeconds(RetryAfter);
+
+    /// <summary>A <c>Retry-After</c> header value in whole seconds, at least 1; null for null.</summary>
+    public static string? RetryAfterSeconds(TimeSpan? after) =>
+        after is { } wait ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
 }

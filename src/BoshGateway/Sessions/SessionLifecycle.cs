@@ -102,8 +102,8 @@ public sealed partial class SessionLifecycle(
     }
 
     /// <summary>
-    /// A request named a sid nobody knows: false (counted, logged) when its address has used up its unknown-sid
-    /// budget; the caller answers 429 without looking further.
+    /// A request named a sid nobody knows: false when its address has used up its unknown-sid
+    /// budget (counted as a refusal); the caller answers 429 without looking further.
     /// </summary>
     public bool MayLookUpUnknownSid(IPAddress? client, out TimeSpan? retryAfter)
     {
