@@ -25,7 +25,8 @@ internal sealed class SessionHarness
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1").Info!;
         Session = new BoshSession(info, Parameters, Backend, Lifecycle, TimeSpan.FromSeconds(2), Lifecycle.CreateLogger<BoshSession>(info));
         Lifecycle.Add(Session);
-        CreationResponse = XElement.Parse(Encoding.UTF8.GetString(Session.Start()));
+        CreationBody = Session.Start();
+        CreationResponse = XElement.Parse(Encoding.UTF8.GetString(CreationBody));
         if (authenticated)
         {
             // Most tests play a logged-in session: the server has said SASL success.
@@ -42,6 +43,9 @@ internal sealed class SessionHarness
     public BoshSession Session { get; }
 
     public XElement CreationResponse { get; }
+
+    /// <summary>The session creation response exactly as written (a replay of the creation rid must repeat it).</summary>
+    public byte[] CreationBody { get; }
 
     public RecordingLoggerFactory Logs { get; } = new();
 
