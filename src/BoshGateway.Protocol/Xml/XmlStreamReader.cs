@@ -72,6 +72,7 @@ public sealed partial class XmlStreamReader
     private int _piLength;
     private int _bangIndex;
     private int _cdataBrackets;
+    private int _textBrackets; // consecutive ']' in character data: "]]>" there is not well-formed (XML 1.0 §2.4)
 
     // Namespace scopes: the root's declarations, then declarations inside the current top-level element.
     private Dictionary<string, string> _outer = new(StringComparer.Ordinal);
@@ -116,6 +117,7 @@ public sealed partial class XmlStreamReader
         _rootSeen = false;
         _rootClosed = false;
         _utf8Remaining = 0;
+        _textBrackets = 0;
         _nameStackLength = 0;
         _scope.Clear();
         _outer = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -184,6 +186,7 @@ public sealed partial class XmlStreamReader
                 {
                     throw Error(XmlStreamError.BadFormat, "character data is not allowed here");
                 }
+                _textBrackets = 0;
                 break;
             case State.TagOpen:
                 _state = State.StartName;
@@ -224,6 +227,12 @@ public sealed partial class XmlStreamReader
         switch (_state)
         {
             case State.Text:
+                if (b == '>' && _textBrackets >= 2)
+                {
+                    // Forwarded as it is, it would break the server's or the client's parser (found by fuzzing).
+                    throw Error(XmlStreamError.NotWellFormed, "']]>' is not allowed in character data");
+                }
+                _textBrackets = b == ']' ? _textBrackets + 1 : 0;
                 if (b == '<')
                 {
                     if (_depth == 1 && !_capturing)

@@ -251,4 +251,26 @@ public class XmlStreamReaderTests
         reader.Feed("<body rid='1' xmlns='http://jabber.org/protocol/httpbind'><message/>"u8);
         Assert.Throws<XmlStreamException>(reader.Complete);
     }
+
+    /// <summary>Found by fuzzing (stream-reader): "]]&gt;" in character data was let through, then broke the features filter (XmlException) and would reach a client's or the server's parser.</summary>
+    [Theory]
+    [InlineData("<message><body>a]]>b</body></message>")]
+    [InlineData("<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>X-]]>S</mechanism></mechanisms></stream:features>")]
+    public void Fuzz_CDataEndInCharacterData_IsNotWellFormed(string element)
+    {
+        for (var split = 1; split < element.Length; split++)
+        {
+            var reader = new XmlStreamReader(new RecordingHandler());
+            reader.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"u8);
+            var bytes = Encoding.UTF8.GetBytes(element);
+            var ex = Assert.Throws<XmlStreamException>(() =>
+            {
+                reader.Feed(bytes.AsSpan(0, split));
+                reader.Feed(bytes.AsSpan(split));
+            });
+            Assert.Equal(XmlStreamError.NotWellFormed, ex.Error);
+        }
+        var ok = new XmlStreamReader(new RecordingHandler());
+        ok.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><message><body>]] ]>]<![CDATA[]]]]></body></message>"u8);
+    }
 }

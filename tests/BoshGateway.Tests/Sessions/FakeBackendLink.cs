@@ -107,6 +107,9 @@ internal sealed class FakeBackendLink : IBackendLink, IXmlStreamHandler
     /// <summary>Bytes "from the server".</summary>
     public void Server(string xml) => _reader.Feed(Encoding.UTF8.GetBytes(xml));
 
+    /// <summary>Raw bytes "from the server" (the fuzzer's); throws what the backend's reader throws.</summary>
+    public void Server(ReadOnlySpan<byte> bytes) => _reader.Feed(bytes);
+
     public void ServerClosed(Exception? error) => _events!.OnBackendClosed(error);
 
     void IXmlStreamHandler.OnStreamHeader(XmlStreamHeader header)

@@ -1,0 +1,13 @@
+namespace BoshGateway.Fuzz.Targets;
+
+/// <summary>The fuzz targets by the name <c>fuzz/run.sh</c> and the corpus folders use.</summary>
+public static class FuzzTargets
+{
+    public static IReadOnlyDictionary<string, Action<byte[]>> All { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
+    {
+        ["bosh-body"] = BoshBodyTarget.Run,
+        ["ws-message"] = WsMessageTarget.Run,
+        ["stream-reader"] = StreamReaderTarget.Run,
+        ["bosh-session"] = BoshSessionTarget.Run,
+    };
+}
