@@ -101,6 +101,8 @@ internal sealed class Soak
             }
         }
 
+        var chatSeconds = clock.Elapsed.TotalSeconds;
+
         // Stop chatting and churning; let every churn finish (users come back), every send go out, and
         // what is in flight arrive; what has not after DrainAtMost is lost.
         Task[] pending;
@@ -160,7 +162,7 @@ internal sealed class Soak
             result["messages_misdelivered"] = _misdelivered;
             result["messages_not_sent_partner_away"] = _skipped;
             result["send_errors"] = _sendErrors;
-            result["rate_per_second"] = Math.Round(_delivered / seconds, 1);
+            result["rate_per_second"] = Math.Round(_delivered / chatSeconds, 1);
             result["latency_ms_p50"] = Percentiles.Of(_latencies, 0.50);
             result["latency_ms_p99"] = Percentiles.Of(_latencies, 0.99);
             result["latency_ms_p999"] = Percentiles.Of(_latencies, 0.999);
