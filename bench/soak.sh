@@ -84,7 +84,18 @@ measure() { # name
         if [ "$waited" -ge 180 ]; then echo "   still $sessions sessions, $backend backend connections after ${waited} s" >&2; break; fi
         sleep 1; waited=$((waited + 1))
     done
-    echo "   sessions and backend connections at 0 after ${waited} s; resting ${settle} s, then a full GC"
+    echo "   sessions and backend connections at 0 after ${waited} s"
+    if [ "$redis" = 1 ]; then
+        # A session that ended without its client collecting the end (a reload, a drop, the server's
+        # conflict) keeps its record for one Bosh:Inactivity (60 s), so that the client's next request,
+        # through any node, still reaches the owner and gets its terminate. Then it must be gone.
+        local keys waited_keys=0
+        while keys=$(redis-cli -p "$redis_port" --scan --pattern 'bg:s:*' | wc -l); [ "$keys" != 0 ] && [ "$waited_keys" -lt 90 ]; do
+            sleep 1; waited_keys=$((waited_keys + 1))
+        done
+        echo "   Redis session keys: $keys after ${waited_keys} s more (ended sessions keep theirs for Bosh:Inactivity)"
+    fi
+    echo "   resting ${settle} s, then a full GC"
     sleep "$settle"
     local gen2; gen2=$(gen2_collections)
     dotnet "$gen" gc "$gateway_pid"
