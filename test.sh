@@ -18,6 +18,8 @@ command -v openssl >/dev/null || need_apt+=(openssl)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need_apt+=(prometheus)
+command -v ss >/dev/null || need_apt+=(iproute2)
+command -v python3 >/dev/null || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need_apt[*]}"
@@ -54,6 +56,17 @@ if [ -z "$total" ]; then
     exit 1
 fi
 [ "$status" -ne 0 ] && [ "${failed:-0}" = 0 ] && failed=1
+
+# A few minutes of the soak (docs/robustness.md, Soak): BOSH and WebSocket users chatting with churn,
+# then the gateway's memory, fds, threads, sessions and backend connections must be back to baseline
+# and no message lost. It runs alone, after the suite, so neither disturbs the other; it counts as one test.
+echo "== short soak: bench/soak.sh 300 60 60"
+if bench/soak.sh 300 60 60; then
+    passed=$((${passed:-0} + 1))
+else
+    failed=$((${failed:-0} + 1))
+    status=1
+fi
 [ -d "$BOSHGW_SCREENSHOTS" ] && echo "Browser screenshots: $BOSHGW_SCREENSHOTS"
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "$status" -eq 0 ] && [ "${failed:-0}" = 0 ]

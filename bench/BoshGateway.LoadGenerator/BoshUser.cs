@@ -28,6 +28,8 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
 
     public string Jid { get; private set; } = "";
 
+    public bool Ended => Volatile.Read(ref _ended) && !_stop.IsCancellationRequested;
+
     public Action<string>? OnMessage
     {
         get => _inbox.OnMessage;

@@ -12,6 +12,9 @@ internal interface IXmppUser : IAsyncDisposable
 
     Task SendMessageAsync(string to, string body, CancellationToken cancellationToken);
 
+    /// <summary>The session ended without this user ending it (a BOSH terminate or failed request, the WebSocket closed).</summary>
+    bool Ended { get; }
+
     /// <summary>Called with the body of every chat message received.</summary>
     Action<string>? OnMessage { get; set; }
 }

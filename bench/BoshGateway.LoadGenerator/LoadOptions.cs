@@ -11,6 +11,12 @@ internal sealed class LoadOptions
 
     public Uri Url { get; private set; } = new("ws://127.0.0.1:5380/xmpp-websocket");
 
+    /// <summary>With <c>--transport both</c>: the WebSocket endpoint (<see cref="Url"/> is then the BOSH one).</summary>
+    public Uri? WebSocketUrl { get; private set; }
+
+    /// <summary>Soak: the fraction of users that log out, reload or drop every second.</summary>
+    public double Churn { get; private set; } = 0.01;
+
     public string Domain { get; private set; } = "localhost";
 
     public string UserPrefix { get; private set; } = "load";
@@ -36,6 +42,13 @@ internal sealed class LoadOptions
 
     public List<ProcessMeter> Processes { get; } = [];
 
+    /// <summary>
+    /// Over which transport user <paramref name="index"/> (0-based) connects: with <c>both</c>, odd
+    /// accounts (load1, load3, …) over BOSH and even ones over WebSocket, so every chat pair crosses
+    /// the two transports.
+    /// </summary>
+    public string TransportOf(int index) => Transport == "both" ? (index % 2 == 0 ? "bosh" : "websocket") : Transport;
+
     public static LoadOptions Parse(string[] args)
     {
         var o = new LoadOptions();
@@ -47,6 +60,8 @@ internal sealed class LoadOptions
                 case "--label": o.Label = value; break;
                 case "--transport": o.Transport = value; break;
                 case "--url": o.Url = new Uri(value); break;
+                case "--ws-url": o.WebSocketUrl = new Uri(value); break;
+                case "--churn": o.Churn = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--domain": o.Domain = value; break;
                 case "--user-prefix": o.UserPrefix = value; break;
                 case "--users": o.Users = int.Parse(value, CultureInfo.InvariantCulture); break;
@@ -62,9 +77,10 @@ internal sealed class LoadOptions
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
-        if (o.Transport is not ("bosh" or "websocket") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm") || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0)
+        if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak") || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
+            || (o.Transport == "both") != (o.WebSocketUrl is not null) || o.Churn is < 0 or > 1)
         {
-            throw new ArgumentException("--transport bosh|websocket, --scenario idle|chat|login-storm|reconnect-storm, --mechanism plain|scram-sha-1, --users an even number ≥ 2");
+            throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|login-storm|reconnect-storm|soak, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1");
         }
         return o;
     }

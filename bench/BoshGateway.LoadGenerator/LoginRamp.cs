@@ -10,7 +10,7 @@ internal sealed record LoginBatch(IXmppUser?[] Users, int Failures, List<double>
 }
 
 /// <summary>Logs in users <c>prefix1…prefixN</c>, either with a bounded number at once or arriving at a fixed rate.</summary>
-internal sealed class LoginRamp(LoadOptions options, Func<IXmppUser> newUser)
+internal sealed class LoginRamp(LoadOptions options, Func<int, IXmppUser> newUser)
 {
     private int _reported;
 
@@ -49,7 +49,7 @@ internal sealed class LoginRamp(LoadOptions options, Func<IXmppUser> newUser)
 
     private async Task LoginOneAsync(Batch batch, int i, CancellationToken cancellationToken)
     {
-        var user = newUser();
+        var user = newUser(i);
         var started = Stopwatch.GetTimestamp();
         try
         {

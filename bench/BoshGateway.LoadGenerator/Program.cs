@@ -4,12 +4,21 @@ using BoshGateway.LoadGenerator;
 
 // Drives N users through one endpoint (the gateway, or a server's own BOSH/WebSocket endpoint) and
 // measures it. See bench/README.md for the scenarios, options and the side-by-side script.
+// "gc PID": has .NET process PID run a full blocking garbage collection (bench/soak.sh, before it reads memory).
+if (args is ["gc", var pidText])
+{
+    await FullGarbageCollection.InduceAsync(int.Parse(pidText, CultureInfo.InvariantCulture));
+    return 0;
+}
 var options = LoadOptions.Parse(args);
 using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = int.MaxValue, UseProxy = false, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2) };
 using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(options.Wait + 30) };
 using var stop = new CancellationTokenSource(options.Duration + TimeSpan.FromMinutes(10));
 
-var ramp = new LoginRamp(options, () => options.Transport == "bosh" ? new BoshUser(http, options.Url, options.Domain, options.Wait) : new WebSocketUser(options.Url, options.Domain));
+IXmppUser NewUser(int index) => options.TransportOf(index) == "bosh"
+    ? new BoshUser(http, options.Url, options.Domain, options.Wait)
+    : new WebSocketUser(options.WebSocketUrl ?? options.Url, options.Domain);
+var ramp = new LoginRamp(options, NewUser);
 var result = new Dictionary<string, object>
 {
     ["label"] = options.Label,
@@ -25,6 +34,10 @@ if (options.Scenario == "login-storm")
 {
     await LoginStorm.RunAsync(options, ramp, result, stop.Token);
     failed = result["login_storm_limit"] is string limit && limit.StartsWith("failures", StringComparison.Ordinal) && (double)result["logins_per_second"] == 0;
+}
+else if (options.Scenario == "soak")
+{
+    failed = !await Soak.RunAsync(options, NewUser, result, stop.Token);
 }
 else
 {

@@ -10,8 +10,11 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
     private readonly Inbox _inbox = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
     private Task _receiving = Task.CompletedTask;
+    private volatile bool _leaving;
 
     public string Jid { get; private set; } = "";
+
+    public bool Ended => _receiving.IsCompleted && !_leaving && Jid.Length > 0;
 
     public Action<string>? OnMessage
     {
@@ -72,10 +75,15 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         }
     }
 
-    public void Abort() => _socket.Abort();
+    public void Abort()
+    {
+        _leaving = true;
+        _socket.Abort();
+    }
 
     public async ValueTask DisposeAsync()
     {
+        _leaving = true;
         try
         {
             if (_socket.State == WebSocketState.Open)
