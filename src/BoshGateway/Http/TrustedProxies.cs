@@ -37,6 +37,11 @@ public static partial class TrustedProxies
                 options.KnownIPNetworks.Add(network);
             }
         }
+        if (options.KnownIPNetworks.Count == 0)
+        {
+            // With both of its lists empty the middleware believes every peer: none configured must mean nobody.
+            options.ForwardedHeaders = ForwardedHeaders.None;
+        }
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using BoshGateway.Http;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.HttpOverrides;
 
 namespace BoshGateway.Tests.Http;
@@ -26,14 +27,41 @@ public class TrustedProxiesTests
         Assert.Contains(options.KnownIPNetworks, n => n.Contains(IPAddress.Parse("127.0.0.2")));
         Assert.DoesNotContain(options.KnownIPNetworks, n => n.Contains(IPAddress.Loopback));
         Assert.Equal(ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto, options.ForwardedHeaders);
+        TrustedProxies.Apply(options, []);
+        Assert.Equal(ForwardedHeaders.None, options.ForwardedHeaders);
+    }
+
+    /// <summary>What ASP.NET Core's own middleware makes of a request from <paramref name="peer"/> naming 203.0.113.9.</summary>
+    private static async Task<IPAddress?> ClientSeenAsync(string[] trusted, string peer)
+    {
+        var options = new ForwardedHeadersOptions();
+        TrustedProxies.Apply(options, trusted);
+        IPAddress? seen = null;
+        var middleware = new ForwardedHeadersMiddleware(context =>
+        {
+            seen = context.Connection.RemoteIpAddress;
+            return Task.CompletedTask;
+        }, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Microsoft.Extensions.Options.Options.Create(options));
+        var context = new DefaultHttpContext();
+        context.Connection.RemoteIpAddress = IPAddress.Parse(peer);
+        context.Request.Headers["X-Forwarded-For"] = "203.0.113.9";
+        await middleware.Invoke(context);
+        return seen;
     }
 
     [Fact]
-    public void Apply_WithNoEntries_TrustsNobody()
+    public async Task NoEntries_TrustsNobody_NotEveryone()
     {
-        var options = new ForwardedHeadersOptions();
-        TrustedProxies.Apply(options, []);
-        Assert.Empty(options.KnownProxies);
-        Assert.Empty(options.KnownIPNetworks);
+        // ASP.NET Core believes every peer when both of its lists are empty: an empty setting must not mean that.
+        Assert.Equal(IPAddress.Loopback, await ClientSeenAsync([], "127.0.0.1"));
+        Assert.Equal(IPAddress.Parse("198.51.100.1"), await ClientSeenAsync([], "198.51.100.1"));
+    }
+
+    [Fact]
+    public async Task ListedProxy_IsBelieved_OtherLocalPeersAreNot()
+    {
+        Assert.Equal(IPAddress.Parse("203.0.113.9"), await ClientSeenAsync(["127.0.0.2"], "127.0.0.2"));
+        Assert.Equal(IPAddress.Loopback, await ClientSeenAsync(["127.0.0.2"], "127.0.0.1"));
+        Assert.Equal(IPAddress.Parse("203.0.113.9"), await ClientSeenAsync(["10.0.0.0/8"], "10.1.2.3"));
     }
 }
