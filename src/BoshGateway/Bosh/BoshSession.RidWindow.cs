@@ -181,11 +181,6 @@ public sealed partial class BoshSession
             return;
         }
         var empty = body.Children.Count == 0;
-        if (_lifecycle.CheckPreAuth(Info, body.Children) is { } violation)
-        {
-            Respond(request, Fail(BoshConditions.PolicyViolation, violation));
-            return;
-        }
         if (body.IsRestart)
         {
             _backend.Restart(body.Attribute("xml:lang") ?? _p.Language);
@@ -227,7 +222,9 @@ public sealed partial class BoshSession
     /// <c>jabber:client</c> (robustness A11) or an element no client may send ends the session with
     /// <c>bad-request</c>. A <c>&lt;starttls/&gt;</c> (A13) is answered as RFC 6120 §5.4.2.2 answers a failed
     /// STARTTLS, as over WebSocket: <c>&lt;failure/&gt;</c>, then the stream closes, here a terminate body that
-    /// carries the failure and no condition (a stream closed without a stream error). Nothing is forwarded.
+    /// carries the failure and no condition (a stream closed without a stream error). Before SASL success the
+    /// children also count toward <c>Gateway:PreAuth</c> (policy-violation past it). Nothing is forwarded. Every
+    /// payload passes here, whatever the body does next (pause, terminate, restart), so none goes round the checks.
     /// </summary>
     private bool CheckPayload(BoshBody body, HeldRequest request)
     {
@@ -244,6 +241,11 @@ public sealed partial class BoshSession
                 Respond(request, Fail(refusal.BoshCondition, refusal.Message));
                 return false;
             }
+        }
+        if (_lifecycle.CheckPreAuth(Info, body.Children) is { } violation)
+        {
+            Respond(request, Fail(BoshConditions.PolicyViolation, violation));
+            return false;
         }
         return true;
     }

@@ -50,6 +50,15 @@ public class PreAuthTests
     }
 
     [Fact]
+    public async Task Bosh_LargeElementBeforeAuth_InATerminateBody_IsPolicyViolation_AndNotForwarded()
+    {
+        var h = new SessionHarness(authenticated: false);
+        Assert.Equal("policy-violation", Condition(await h.Send(SessionHarness.FirstRid + 1, Big, "type='terminate'")));
+        Assert.Empty(h.Backend.Sent);
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+    }
+
+    [Fact]
     public async Task Bosh_SameElementAfterAuth_IsForwarded()
     {
         var h = new SessionHarness();
