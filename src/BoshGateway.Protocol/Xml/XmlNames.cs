@@ -21,6 +21,9 @@ public static class XmlNames
     public const string ClientStateIndication = "urn:xmpp:csi:0";
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
 
+    /// <summary>True for any version of XEP-0198's namespace (<c>urn:xmpp:sm:N</c>).</summary>
+    public static bool IsStreamManagement(string namespaceUri) => namespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal);
+
     public static string LocalName(string qualifiedName)
     {
         var colon = qualifiedName.IndexOf(':', StringComparison.Ordinal);

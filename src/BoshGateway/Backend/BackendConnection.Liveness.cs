@@ -74,7 +74,7 @@ internal sealed partial class BackendConnection
         {
             Volatile.Write(ref _bound, true);
         }
-        else if (element.LocalName is "enabled" or "resumed" && element.NamespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal))
+        else if (element.LocalName is "enabled" or "resumed" && XmlNames.IsStreamManagement(element.NamespaceUri))
         {
             Volatile.Write(ref _smNamespace, element.NamespaceUri);
             Volatile.Write(ref _bound, true);

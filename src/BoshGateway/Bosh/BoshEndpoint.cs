@@ -148,12 +148,7 @@ internal sealed partial class BoshEndpoint(
                 {
                     return await cluster.AnswerElsewhereAsync(context, body, bytes, sid);
                 }
-                var client = context.Connection.RemoteIpAddress;
-                if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
-                {
-                    return BoshReply.TooMany(Admission.RetryAfterSeconds(retryAfter));
-                }
-                lifecycle.UnknownSid(client);
+                return BoshReply.UnknownSid(lifecycle, context.Connection.RemoteIpAddress);
             }
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
         }

@@ -18,4 +18,18 @@ internal readonly record struct BoshReply(BoshAnswer? Answer, int Status, string
 
     /// <summary>HTTP 429 before a session exists (a per-address limit), with <c>Retry-After</c> when known.</summary>
     public static BoshReply TooMany(string? retryAfter) => new(null, StatusCodes.Status429TooManyRequests, retryAfter);
+
+    /// <summary>
+    /// A sid nobody knows: <c>item-not-found</c>, spending one of the client address's unknown-sid tokens, or
+    /// HTTP 429 without an answer once they are spent (<c>Gateway:Throttle:UnknownSidsPerSecond</c>).
+    /// </summary>
+    public static BoshReply UnknownSid(SessionLifecycle lifecycle, System.Net.IPAddress? client)
+    {
+        if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
+        {
+            return TooMany(Admission.RetryAfterSeconds(retryAfter));
+        }
+        lifecycle.UnknownSid(client);
+        return With(Protocol.Bosh.BoshResponseWriter.Terminate(Protocol.Bosh.BoshConditions.ItemNotFound));
+    }
 }

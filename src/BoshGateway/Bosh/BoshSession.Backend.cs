@@ -38,7 +38,7 @@ public sealed partial class BoshSession
             }
             QueueForClient(forClient);
             _outboxHasStreamElement |= element.NamespaceUri == XmlNames.Streams;
-            _streamManagement |= element.LocalName == "enabled" && element.NamespaceUri.StartsWith("urn:xmpp:sm:", StringComparison.Ordinal);
+            _streamManagement |= element.LocalName == "enabled" && XmlNames.IsStreamManagement(element.NamespaceUri);
             if (element.IsStanza())
             {
                 _outboxStanzas.Add(element);

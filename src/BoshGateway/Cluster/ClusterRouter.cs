@@ -57,13 +57,7 @@ internal sealed partial class ClusterRouter(
         if (!signer.TryGetOwner(sid, out var owner))
         {
             // No node issued this sid (guessed or forged): item-not-found, then 429 once the address's budget is spent.
-            var client = context.Connection.RemoteIpAddress;
-            if (!lifecycle.MayLookUpUnknownSid(client, out var retryAfter))
-            {
-                return BoshReply.TooMany(Admission.RetryAfterSeconds(retryAfter));
-            }
-            lifecycle.UnknownSid(client);
-            return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.ItemNotFound));
+            return BoshReply.UnknownSid(lifecycle, context.Connection.RemoteIpAddress);
         }
         var location = await registry.LocateAsync(owner, context.RequestAborted);
         if (location.State == NodeState.Self || location.Url is null)

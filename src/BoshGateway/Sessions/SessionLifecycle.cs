@@ -86,7 +86,7 @@ public sealed partial class SessionLifecycle(
     /// <summary>Watches what the server sends for SASL success (RFC 6120 §6.4.6, or SASL2's).</summary>
     public void ObserveFromServer(SessionInfo info, XmlElement element)
     {
-        if (!info.IsAuthenticated && element.LocalName == "success" && element.NamespaceUri is XmlNames.Sasl or "urn:xmpp:sasl:2")
+        if (!info.IsAuthenticated && element.LocalName == "success" && element.NamespaceUri is XmlNames.Sasl or XmlNames.Sasl2)
         {
             Authenticated(info);
         }
