@@ -14,4 +14,19 @@ public sealed class BackendConnectException : Exception
 
     /// <summary>The server's <c>&lt;stream:error/&gt;</c> from the handshake, self-contained, ready for the client.</summary>
     public ReadOnlyMemory<byte>? StreamError { get; }
+
+    /// <summary>
+    /// Set when the server was not tried because too many connects to it were under way
+    /// (<c>Gateway:Backends:MaxConnectsInFlight</c>): the client should come back after this long.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>
+    /// The server refused the stream for reasons of the domain asked for (<c>host-unknown</c>, <c>host-gone</c>,
+    /// <c>improper-addressing</c>): says nothing about the server's health, and another server of the
+    /// cluster would say the same.
+    /// </summary>
+    public bool ConcernsDomain => StreamError is { } error && DomainConditions.Any(c => error.Span.IndexOf(c) >= 0);
+
+    private static readonly byte[][] DomainConditions = ["<host-unknown"u8.ToArray(), "<host-gone"u8.ToArray(), "<improper-addressing"u8.ToArray()];
 }

@@ -48,6 +48,8 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private long _queuedBytes;
     private TaskCompletionSource? _roomWaiter;
     private TaskCompletionSource? _readGate; // set while reading is paused; the read loop waits on it between reads
+    private Task? _idleWatch; // a pooled stream's zero-byte read, started while it waits for a session; the read loop takes it over
+    private int _countedAsSession;
 
     public BackendConnection(Socket socket, Stream stream, BackendTarget target, XmlLimits limits, BackendStreamSettings settings, GatewayMetrics metrics, ILogger logger)
     {
@@ -67,6 +69,32 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     public bool IsTls { get; private set; }
 
     public bool IsSecure => IsTls || (_socket.RemoteEndPoint is IPEndPoint ep && IPAddress.IsLoopback(ep.Address));
+
+    /// <summary>The destination this stream is on (its session count and health).</summary>
+    internal BackendDestination? Destination { get; set; }
+
+    /// <summary>
+    /// True while a pooled stream waits untouched: the server has sent nothing since the features (an
+    /// unauthenticated stream hears from the server only when it is closed or timed out).
+    /// </summary>
+    internal bool IdleIntact => Volatile.Read(ref _state) == 0 && _idleWatch is { IsCompleted: false };
+
+    /// <summary>Pooled: notice the server closing (or writing to) the stream while nobody reads it.</summary>
+    internal void WatchWhileIdle()
+    {
+#pragma warning disable CA2022 // A zero-byte read only waits for data.
+        _idleWatch = _stream.ReadAsync(Memory<byte>.Empty, _abort.Token).AsTask();
+#pragma warning restore CA2022
+    }
+
+    /// <summary>Handed to a session: counted on its destination until the stream is gone.</summary>
+    internal void CountAsSession()
+    {
+        if (Interlocked.Exchange(ref _countedAsSession, 1) == 0)
+        {
+            Destination?.SessionStarted();
+        }
+    }
 
     public void Start(IBackendEvents events)
     {
@@ -217,7 +245,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             $"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0' xml:lang='{lang}'>");
     }
 
-    private static bool IsLanguageTag(string? tag) =>
+    internal static bool IsLanguageTag([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag) =>
         !string.IsNullOrEmpty(tag) && tag.Length <= 35 && tag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 
     void IXmlStreamHandler.OnStreamHeader(XmlStreamHeader header)
@@ -274,9 +302,16 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
                     // The session's client is behind: read nothing more until it catches up (or the stream ends).
                     await gate.Task.WaitAsync(token);
                 }
+                if (Interlocked.Exchange(ref _idleWatch, null) is { } watch)
+                {
+                    await watch; // the pooled stream's pending zero-byte read: a second read may not start beside it
+                }
+                else
+                {
 #pragma warning disable CA2022 // A zero-byte read only waits for data.
-                await _stream.ReadAsync(Memory<byte>.Empty, token);
+                    await _stream.ReadAsync(Memory<byte>.Empty, token);
 #pragma warning restore CA2022
+                }
                 var buffer = ArrayPool<byte>.Shared.Rent(8192);
                 int read;
                 try
@@ -370,6 +405,10 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private void DisposeTransport()
     {
         _metrics.BackendConnectionClosed(_target.Host, _target.Port);
+        if (Interlocked.Exchange(ref _countedAsSession, 2) == 1)
+        {
+            Destination?.SessionEnded();
+        }
         try
         {
             _stream.Dispose();

@@ -6,14 +6,103 @@ using Microsoft.Extensions.Options;
 namespace BoshGateway.Backend;
 
 /// <summary>
-/// Dials a fresh c2s stream per session and completes the stream handshake (and STARTTLS). Every
-/// attempt is measured (<c>boshgateway.backend.connect.duration</c>, with <c>error.type</c> when it
+/// Gives each new session its backend stream: a warm one from <see cref="BackendPool"/> when one is
+/// ready, else a fresh one on the destination in service with the lowest load (then the next, if that
+/// fails). At most <c>Gateway:Backends:MaxConnectsInFlight</c> connects run per destination; a start that
+/// waits longer than <c>ConnectQueueTimeout</c> for a slot is refused with <see cref="BackendConnectException.RetryAfter"/>.
+/// Every attempt is measured (<c>boshgateway.backend.connect.duration</c>, with <c>error.type</c> when it
 /// failed), traced (<c>backend.connect</c>, then the handshake's own spans) and reported to
-/// <see cref="BackendHealth"/>.
+/// <see cref="BackendHealth"/> and the destination's health.
 /// </summary>
-internal sealed partial class BackendConnector(IOptions<GatewayOptions> options, GatewayMetrics metrics, BackendHealth health, TimeProvider time, ILogger<BackendConnector> logger) : IBackendConnector
+internal sealed partial class BackendConnector(
+    IOptions<GatewayOptions> options,
+    GatewayMetrics metrics,
+    BackendHealth health,
+    BackendDestinations destinations,
+    DestinationResolver resolver,
+    BackendPool pool,
+    TimeProvider time,
+    ILogger<BackendConnector> logger) : IBackendConnector
 {
     public async Task<IBackendLink> ConnectAsync(BackendTarget target, string? language, CancellationToken cancellationToken)
+    {
+        var candidates = await resolver.ResolveAsync(target, cancellationToken);
+        if (pool.TryTake(target.Domain, language, candidates) is { } warm)
+        {
+            metrics.PoolTake(hit: true);
+            warm.CountAsSession();
+            return warm;
+        }
+        metrics.PoolTake(hit: false);
+        List<string>? tried = null;
+        BackendConnectException? last = null;
+        while (destinations.Choose(candidates, tried) is { } destination)
+        {
+            (tried ??= []).Add(destination.Key);
+            try
+            {
+                var connection = await OpenAsync(target.At(destination.Address), destination, language, cancellationToken);
+                connection.CountAsSession();
+                pool.NoteDemand(target.Domain);
+                return connection;
+            }
+            catch (BackendConnectException ex) when (ex.RetryAfter is null && !ex.ConcernsDomain && !cancellationToken.IsCancellationRequested)
+            {
+                last = ex; // try the next destination, if there is one in service
+            }
+        }
+        if (last is not null)
+        {
+            throw last;
+        }
+        var reasons = string.Join("; ", candidates.Select(c => $"{c.Key}: {destinations.Get(c).LastFailure ?? "out of service"}"));
+        Log.NoDestination(logger, target.Domain, reasons);
+        throw new BackendConnectException($"no server for {target.Domain} is in service ({reasons})");
+    }
+
+    /// <summary>Opens one stream to one destination (for a session, the pool or a health check).</summary>
+    internal async Task<BackendConnection> OpenAsync(BackendTarget target, BackendDestination destination, string? language, CancellationToken cancellationToken)
+    {
+        var backends = options.Value.Backends;
+        if (!await destination.EnterConnectAsync(backends.ConnectQueueTimeout, cancellationToken))
+        {
+            if (destination.ShouldTellBusy(time.GetTimestamp(), time.TimestampFrequency * 10))
+            {
+                Log.ConnectQueueFull(logger, target.Host, target.Port, target.Domain, backends.MaxConnectsInFlight);
+            }
+            throw new BackendConnectException($"too many connects to {destination.Key} under way") { RetryAfter = RetryAfter(backends) };
+        }
+        destination.Use(target.Domain);
+        try
+        {
+            var connection = await DialAsync(target, language, cancellationToken);
+            connection.Destination = destination;
+            if (destination.IsOut)
+            {
+                Log.DestinationBack(logger, destination.Key);
+            }
+            destination.Succeeded();
+            return connection;
+        }
+        catch (BackendConnectException ex) when (!ex.ConcernsDomain)
+        {
+            if (!destination.IsOut)
+            {
+                Log.DestinationOut(logger, destination.Key, target.Domain, ex.Message);
+            }
+            destination.Failed(ex.Message, time.GetTimestamp(), time, backends.RetryBackoff, backends.MaxRetryBackoff);
+            throw;
+        }
+        finally
+        {
+            destination.ExitConnect();
+        }
+    }
+
+    private static TimeSpan RetryAfter(BackendsOptions backends) =>
+        TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(backends.ConnectQueueTimeout.TotalSeconds)));
+
+    private async Task<BackendConnection> DialAsync(BackendTarget target, string? language, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -86,5 +175,17 @@ internal sealed partial class BackendConnector(IOptions<GatewayOptions> options,
 
         [LoggerMessage(EventId = EventIds.BackendConnectFailed, EventName = nameof(EventIds.BackendConnectFailed), Level = LogLevel.Information, Message = "Cannot open a stream to {Host}:{Port} for {Domain}: {Reason}")]
         public static partial void ConnectFailed(ILogger logger, string host, int port, string domain, string reason);
+
+        [LoggerMessage(EventId = EventIds.BackendDestinationOut, EventName = nameof(EventIds.BackendDestinationOut), Level = LogLevel.Warning, Message = "Backend {Destination} taken out of service (for {Domain}: {Reason}); a health check will try it again")]
+        public static partial void DestinationOut(ILogger logger, string destination, string domain, string reason);
+
+        [LoggerMessage(EventId = EventIds.BackendDestinationBack, EventName = nameof(EventIds.BackendDestinationBack), Level = LogLevel.Information, Message = "Backend {Destination} answers again: back in service")]
+        public static partial void DestinationBack(ILogger logger, string destination);
+
+        [LoggerMessage(EventId = EventIds.BackendConnectQueueFull, EventName = nameof(EventIds.BackendConnectQueueFull), Level = LogLevel.Warning, Message = "New sessions for {Domain} refused with 503: {MaxInFlight} connects to {Host}:{Port} already under way (Gateway:Backends:MaxConnectsInFlight; logged at most every 10 s, counted in boshgateway.rejected_sessions)")]
+        public static partial void ConnectQueueFull(ILogger logger, string host, int port, string domain, int maxInFlight);
+
+        [LoggerMessage(EventId = EventIds.BackendNoDestination, EventName = nameof(EventIds.BackendNoDestination), Level = LogLevel.Debug, Message = "New session for {Domain} refused at once: no server is in service ({Reasons})")]
+        public static partial void NoDestination(ILogger logger, string domain, string reasons);
     }
 }

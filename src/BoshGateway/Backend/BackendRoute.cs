@@ -26,6 +26,10 @@ public static class BackendRoute
         }
         var host = entry?.Host ?? defaults.Host;
         var port = entry?.Port ?? defaults.Port;
+        var srv = entry?.Srv ?? defaults.Srv;
+        DestinationAddress[] destinations = entry is { Destinations.Count: > 0 } ? Addresses(entry.Destinations)
+            : entry?.Host is null && entry?.Port is null && defaults.Destinations.Count > 0 ? Addresses(defaults.Destinations)
+            : [new(host, port, 1)];
         if (route is not null)
         {
             if (!TryParseRoute(route, out var routeHost, out var routePort))
@@ -36,8 +40,12 @@ public static class BackendRoute
             {
                 host = routeHost;
                 port = routePort;
+                destinations = [new(host, port, 1)];
+                srv = false;
             }
         }
+        host = destinations[0].Host;
+        port = destinations[0].Port;
         return new BackendTarget(
             domain,
             host,
@@ -46,8 +54,15 @@ public static class BackendRoute
             entry?.TlsServerName ?? defaults.TlsServerName ?? domain,
             entry?.AllowUntrustedCertificate ?? defaults.AllowUntrustedCertificate,
             [.. defaults.TrustedCertificateThumbprints],
-            defaults.ConnectTimeout);
+            defaults.ConnectTimeout)
+        {
+            Destinations = destinations,
+            Srv = srv,
+        };
     }
+
+    private static DestinationAddress[] Addresses(IList<BackendDestinationOptions> destinations) =>
+        [.. destinations.Select(d => new DestinationAddress(d.Host, d.Port, d.Weight))];
 
     /// <summary>Lower-cases and checks a domain part (RFC 7622); null when invalid.</summary>
     public static string? NormalizeDomain(string? to)

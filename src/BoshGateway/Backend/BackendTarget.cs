@@ -2,7 +2,11 @@ using BoshGateway.Configuration;
 
 namespace BoshGateway.Backend;
 
-/// <summary>A resolved backend for one session: where to connect, for which XMPP domain, and how.</summary>
+/// <summary>
+/// A resolved backend for one session: for which XMPP domain, where to connect and how. <see cref="Host"/>
+/// and <see cref="Port"/> are the first configured destination; <see cref="Destinations"/> lists them all,
+/// and with <see cref="Srv"/> DNS may name others.
+/// </summary>
 public sealed record BackendTarget(
     string Domain,
     string Host,
@@ -11,4 +15,28 @@ public sealed record BackendTarget(
     string TlsServerName,
     bool AllowUntrustedCertificate,
     IReadOnlyList<string> TrustedCertificateThumbprints,
-    TimeSpan ConnectTimeout);
+    TimeSpan ConnectTimeout)
+{
+    /// <summary>The configured servers of the domain (at least one).</summary>
+    public IReadOnlyList<DestinationAddress> Destinations { get; init; } = [new(Host, Port, 1)];
+
+    /// <summary>Look the domain up in DNS SRV first.</summary>
+    public bool Srv { get; init; }
+
+    /// <summary>This target aimed at one destination (direct TLS when DNS said <c>_xmpps-client</c>).</summary>
+    public BackendTarget At(DestinationAddress destination) => this with
+    {
+        Host = destination.Host,
+        Port = destination.Port,
+        Tls = destination.DirectTls ? BackendTlsMode.DirectTls : Tls,
+    };
+}
+
+/// <summary>
+/// One server's address: host, port, relative weight, priority (lower first, as in DNS SRV) and whether TLS
+/// starts with the first byte (XEP-0368).
+/// </summary>
+public readonly record struct DestinationAddress(string Host, int Port, int Weight, bool DirectTls = false, int Priority = 0)
+{
+    public string Key => $"{Host}:{Port}";
+}

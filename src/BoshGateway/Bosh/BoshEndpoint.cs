@@ -226,6 +226,11 @@ internal sealed partial class BoshEndpoint(
         }
         using var activity = GatewayActivitySource.StartSession(info);
         var connected = await lifecycle.ConnectAsync(info, target, language, requestAborted);
+        if (connected.RetryAfter is { } retryAfter)
+        {
+            // Before the session exists (it is abandoned): the client resends the same rid later.
+            return new BoshReply(null, StatusCodes.Status503ServiceUnavailable, Admission.RetryAfterSeconds(retryAfter));
+        }
         if (connected.Link is not { } link)
         {
             return BoshReply.With(connected.StreamError is { } error

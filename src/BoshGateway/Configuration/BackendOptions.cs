@@ -21,6 +21,19 @@ public sealed class BackendOptions
     /// <summary>Accept any server certificate. For loopback test servers only. Default false.</summary>
     public bool AllowUntrustedCertificate { get; set; }
 
+    /// <summary>
+    /// Several servers of one cluster, tried instead of <see cref="Host"/>:<see cref="Port"/>. New sessions go
+    /// to the healthy one with the fewest sessions per weight. Empty (default): <see cref="Host"/>:<see cref="Port"/>.
+    /// </summary>
+    public IList<BackendDestinationOptions> Destinations { get; } = [];
+
+    /// <summary>
+    /// Look the domain up in DNS (<c>_xmpp-client._tcp</c> and <c>_xmpps-client._tcp</c>, RFC 6120 §3.2 and
+    /// XEP-0368) and use what it names, by priority and weight; <see cref="Destinations"/> or
+    /// <see cref="Host"/>:<see cref="Port"/> when it names nothing. Default false.
+    /// </summary>
+    public bool Srv { get; set; }
+
     /// <summary>SHA-256 thumbprints (hex) of server certificates trusted even if the chain does not validate.</summary>
     public IList<string> TrustedCertificateThumbprints { get; } = [];
 }

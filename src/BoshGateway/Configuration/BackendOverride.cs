@@ -12,4 +12,9 @@ public sealed class BackendOverride
     public string? TlsServerName { get; set; }
 
     public bool? AllowUntrustedCertificate { get; set; }
+
+    /// <summary>This domain's servers; empty: <see cref="Host"/>:<see cref="Port"/> (or the default's).</summary>
+    public IList<BackendDestinationOptions> Destinations { get; } = [];
+
+    public bool? Srv { get; set; }
 }

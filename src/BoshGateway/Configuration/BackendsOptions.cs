@@ -39,6 +39,31 @@ public sealed class BackendsOptions
     /// </summary>
     public TimeSpan QueueFullTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Streams kept ready per domain.</summary>
+    public BackendPoolOptions Pool { get; set; } = new();
+
+    /// <summary>
+    /// Per destination, the most connects (TCP, TLS, stream open) in flight at once; session starts beyond it
+    /// queue for <see cref="ConnectQueueTimeout"/>, then get HTTP 503 with <c>Retry-After</c>. Default 32.
+    /// </summary>
+    public int MaxConnectsInFlight { get; set; } = 32;
+
+    /// <summary>How long a session start may wait for a connect slot. Default 5 s.</summary>
+    public TimeSpan ConnectQueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// A destination that failed a connect or handshake is left out this long before a health check tries it
+    /// again; each failed check doubles it, up to <see cref="MaxRetryBackoff"/>. While every destination of a domain
+    /// is out, its new sessions are refused at once (<c>remote-connection-failed</c>). Default 1 s.
+    /// </summary>
+    public TimeSpan RetryBackoff { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest a failing destination is left out between health checks. Default 10 s.</summary>
+    public TimeSpan MaxRetryBackoff { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>DNS servers for <c>Srv</c> lookups, as <c>address:port</c>. Empty (default): the system's.</summary>
+    public IList<string> DnsServers { get; } = [];
+
     /// <summary><c>host:port</c> pairs a client's BOSH <c>route</c> may name. Empty (default): <c>route</c> is never dialled.</summary>
     public IList<string> AllowedRoutes { get; } = [];
 }

@@ -33,7 +33,17 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         foreach (var (domain, entry) in options.Backends.Domains)
         {
             ValidateBackend(errors, $"Gateway:Backends:Domains:{domain}", entry.Host ?? options.Backends.Default.Host, entry.Port ?? options.Backends.Default.Port);
+            ValidateDestinations(errors, $"Gateway:Backends:Domains:{domain}:Destinations", entry.Destinations);
         }
+        ValidateDestinations(errors, "Gateway:Backends:Default:Destinations", options.Backends.Default.Destinations);
+        var pool = options.Backends.Pool;
+        Require(errors, pool.Size is >= 0 and <= 1000, "Gateway:Backends:Pool:Size must be between 0 and 1000.");
+        Require(errors, pool.MaxIdle >= TimeSpan.FromSeconds(1), "Gateway:Backends:Pool:MaxIdle must be at least 1 s.");
+        Require(errors, pool.MaxDomains >= 1, "Gateway:Backends:Pool:MaxDomains must be at least 1.");
+        Require(errors, BackendConnection.IsLanguageTag(pool.Language), "Gateway:Backends:Pool:Language must be a language tag such as 'en'.");
+        Require(errors, options.Backends.MaxConnectsInFlight >= 1, "Gateway:Backends:MaxConnectsInFlight must be at least 1.");
+        Require(errors, options.Backends.ConnectQueueTimeout > TimeSpan.Zero, "Gateway:Backends:ConnectQueueTimeout must be positive.");
+        Require(errors, options.Backends.RetryBackoff > TimeSpan.Zero && options.Backends.MaxRetryBackoff >= options.Backends.RetryBackoff, "Gateway:Backends:RetryBackoff must be positive and at most Gateway:Backends:MaxRetryBackoff.");
         Require(errors, options.Backends.KeepAliveInterval >= TimeSpan.FromMilliseconds(10), "Gateway:Backends:KeepAliveInterval must be at least 10 ms.");
         Require(errors, options.Backends.PingInterval >= TimeSpan.FromMilliseconds(100), "Gateway:Backends:PingInterval must be at least 100 ms.");
         Require(errors, options.Backends.PingTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Backends:PingTimeout must be at least 100 ms.");
@@ -113,6 +123,16 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 Require(errors, !string.Equals(path, status.Path, StringComparison.OrdinalIgnoreCase) && !path.StartsWith(status.Path + "/", StringComparison.OrdinalIgnoreCase),
                     $"Gateway:Status:Path must not be {key} or hold it.");
             }
+        }
+    }
+
+    private static void ValidateDestinations(List<string> errors, string key, IList<BackendDestinationOptions> destinations)
+    {
+        for (var i = 0; i < destinations.Count; i++)
+        {
+            var d = destinations[i];
+            ValidateBackend(errors, $"{key}:{i}", d.Host, d.Port);
+            Require(errors, d.Weight is >= 1 and <= 1000, $"{key}:{i}:Weight must be between 1 and 1000.");
         }
     }
 

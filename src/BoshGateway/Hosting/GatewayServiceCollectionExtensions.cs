@@ -30,7 +30,12 @@ public static class GatewayServiceCollectionExtensions
             services.AddSingleton<ISessionDirectory, InMemorySessionDirectory>();
         }
         services.AddSingleton<BackendHealth>();
-        services.AddSingleton<IBackendConnector, BackendConnector>();
+        services.AddSingleton<BackendDestinations>();
+        services.AddSingleton<DestinationResolver>();
+        services.AddSingleton<BackendPool>();
+        services.AddSingleton<BackendConnector>();
+        services.AddSingleton<IBackendConnector>(sp => sp.GetRequiredService<BackendConnector>());
+        services.AddHostedService<BackendPoolService>();
         services.AddSingleton<OriginPolicy>();
         services.AddSingleton<ClientAddressLimiter>();
         services.AddSingleton<SessionLifecycle>();

@@ -145,6 +145,11 @@ public sealed partial class SessionLifecycle(
         {
             return BackendConnectResult.Connected(await connector.ConnectAsync(target, language, timeout.Token));
         }
+        catch (BackendConnectException ex) when (ex.RetryAfter is { } retryAfter)
+        {
+            metrics.SessionRejected(info.Transport, RejectionReason.BackendBusy);
+            return new BackendConnectResult(null, null, ex.Message, retryAfter);
+        }
         catch (BackendConnectException ex) when (ex.StreamError is { } error)
         {
             Log.BackendRefused(_logger, info.Transport, target.Host, target.Port);

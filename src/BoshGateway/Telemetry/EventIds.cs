@@ -44,6 +44,11 @@ internal static class EventIds
     public const int BackendStalled = 1203;
     public const int BackendConnected = 1210;
     public const int BackendConnectFailed = 1211;
+    public const int BackendDestinationOut = 1230;
+    public const int BackendDestinationBack = 1231;
+    public const int BackendConnectQueueFull = 1232;
+    public const int BackendPoolTaskFailed = 1233;
+    public const int BackendNoDestination = 1234;
 
     // Cluster (1300-1399).
     public const int RedisConnectionFailed = 1300;

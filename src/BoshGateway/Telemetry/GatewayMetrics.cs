@@ -29,6 +29,7 @@ public sealed class GatewayMetrics
     private readonly UpDownCounter<long> _backendConnections;
     private readonly Histogram<double> _backendConnectDuration;
     private readonly Counter<long> _forwardedRequests;
+    private readonly Counter<long> _poolTakes;
     private readonly TrafficTotals _bosh = new();
     private readonly TrafficTotals _websocket = new();
 
@@ -47,6 +48,15 @@ public sealed class GatewayMetrics
         _backendConnectDuration = meter.CreateHistogram("boshgateway.backend.connect.duration", "s", "Time to open a stream toward the server (TCP, TLS, stream features).",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15] });
         _forwardedRequests = meter.CreateCounter<long>("boshgateway.cluster.forwarded_requests", "{request}", "BOSH requests for another node's session, by outcome.");
+        _poolTakes = meter.CreateCounter<long>("boshgateway.backend.pool.takes", "{stream}", "New sessions by where their server stream came from: a warm pooled one (hit) or a fresh connect (miss).");
+    }
+
+    public void PoolTake(bool hit)
+    {
+        if (_poolTakes.Enabled)
+        {
+            _poolTakes.Add(1, new KeyValuePair<string, object?>("boshgateway.pool.result", hit ? "hit" : "miss"));
+        }
     }
 
     /// <summary>
@@ -193,6 +203,7 @@ public sealed class GatewayMetrics
         RejectionReason.Origin => "origin",
         RejectionReason.Draining => "draining",
         RejectionReason.BackendUnavailable => "backend_unavailable",
+        RejectionReason.BackendBusy => "backend_busy",
         RejectionReason.DirectoryUnavailable => "directory_unavailable",
         RejectionReason.BadRequest => "bad_request",
         _ => "other",

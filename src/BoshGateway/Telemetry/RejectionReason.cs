@@ -24,6 +24,9 @@ public enum RejectionReason
     /// <summary>No stream to the XMPP server could be opened (or it refused the stream).</summary>
     BackendUnavailable,
 
+    /// <summary>Too many connects to the server were under way (<c>Gateway:Backends:MaxConnectsInFlight</c>): 503 with Retry-After.</summary>
+    BackendBusy,
+
     /// <summary>The session directory (Redis) cannot be reached.</summary>
     DirectoryUnavailable,
 

@@ -174,7 +174,11 @@ public sealed partial class XmppWebSocketSession
             // As for BOSH, a session whose server could not be reached never started: counted as
             // refused (backend_unavailable), with no end line or duration of its own.
             _lifecycle.Abandon(Info);
-            if (connected.StreamError is { } error)
+            if (connected.RetryAfter is not null)
+            {
+                Fail("resource-constraint", WebSocketCloseStatus.NormalClosure, SessionEndReason.BackendClosed, connected.Failure ?? "");
+            }
+            else if (connected.StreamError is { } error)
             {
                 EndByServer(error, "the server refused the stream");
             }

@@ -13,6 +13,9 @@ namespace BoshGateway.IntegrationTests.Backend;
 public sealed class BackendFaultTests : IAsyncLifetime
 {
     private static readonly XNamespace Streams = "http://etherx.jabber.org/streams";
+
+    // No warm pool: its idle streams would also go through the proxy, and these tests count the sessions' streams there.
+    private const string NoPool = "Gateway:Backends:Pool:Size=0";
     private XmppServer _server = null!;
 
     public async ValueTask InitializeAsync()
@@ -40,7 +43,7 @@ public sealed class BackendFaultTests : IAsyncLifetime
     public async Task HungServer_IsFoundByPing_AndBothTransportsAreToldRemoteConnectionFailed()
     {
         await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port, "Gateway:Backends:PingInterval=00:00:01", "Gateway:Backends:PingTimeout=00:00:02");
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool, "Gateway:Backends:PingInterval=00:00:01", "Gateway:Backends:PingTimeout=00:00:02");
         await using var ws = new WebSocketTestClient();
         await ws.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice");
         await using var bosh = new BoshTestClient(gateway.BoshUrl, _server.Domain);
@@ -62,7 +65,7 @@ public sealed class BackendFaultTests : IAsyncLifetime
     public async Task IdleSessions_ArePinged_StayUp_AndClientsNeverSeeThePings()
     {
         await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port, "Gateway:Backends:PingInterval=00:00:00.500", "Gateway:Backends:PingTimeout=00:00:02");
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool, "Gateway:Backends:PingInterval=00:00:00.500", "Gateway:Backends:PingTimeout=00:00:02");
         await using var plain = new WebSocketTestClient();
         await plain.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice", resource: "plain");
         await using var managed = new WebSocketTestClient();
@@ -89,8 +92,8 @@ public sealed class BackendFaultTests : IAsyncLifetime
     public async Task LinkCutInsideAStanza_AnywhereInIt_DeliversOnlyWholeStanzas_AndEndsTheSession()
     {
         await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port);
-        await using var direct = await GatewayHost.StartAsync(_server.C2sPort);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
+        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
         await using var bob = new WebSocketTestClient();
         await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
         var body = new string('z', 400);

@@ -24,6 +24,7 @@ internal sealed class FaultProxy : IAsyncDisposable
     private long _toServer;
     private long _toGateway;
     private int _open;
+    private int _mostOpen;
 
     private FaultProxy(int targetPort)
     {
@@ -44,6 +45,9 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Connections whose two sides are both still open.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>The most connections that were open at once.</summary>
+    public int MostOpenConnections => Volatile.Read(ref _mostOpen);
 
     /// <summary>Latency added to every chunk, each way.</summary>
     public TimeSpan Delay { get; set; }
@@ -102,7 +106,11 @@ internal sealed class FaultProxy : IAsyncDisposable
                 var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _targetPort), _stop.Token);
                 gateway.NoDelay = true;
-                Interlocked.Increment(ref _open);
+                var open = Interlocked.Increment(ref _open);
+                for (var most = Volatile.Read(ref _mostOpen); open > most; most = Volatile.Read(ref _mostOpen))
+                {
+                    Interlocked.CompareExchange(ref _mostOpen, open, most);
+                }
                 lock (_sync)
                 {
                     _sockets.Add(gateway);

@@ -21,7 +21,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     {
         _server = await XmppServers.StartPrivateProsodyAsync("prosody-ws-bad", "alice", "bob", "mallory");
         _server.RequireRunning();
-        _gateway = await GatewayHost.StartAsync(_server.C2sPort, _log, "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
+        // No warm pool: these tests count the session streams on the server.
+        _gateway = await GatewayHost.StartAsync(_server.C2sPort, _log, "Gateway:Backends:Pool:Size=0", "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
             "Gateway:WebSocket:PreAuthTimeout=00:00:02", "Gateway:Bosh:TimerResolution=00:00:00.100", "Gateway:AllowedOrigins:0=https://chat.example");
         _alice = new WebSocketTestClient();
         _bob = new WebSocketTestClient();

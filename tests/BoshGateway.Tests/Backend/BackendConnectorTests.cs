@@ -22,7 +22,7 @@ public class BackendConnectorTests
     {
         var options = new GatewayOptions { Limits = limits ?? new XmlLimits() };
         options.Backends.KeepAliveInterval = keepAlive ?? TimeSpan.FromSeconds(60);
-        return new(Options.Create(options), Sessions.TestLifecycle.Metrics(), new BackendHealth(TimeProvider.System), TimeProvider.System, NullLogger<BackendConnector>.Instance);
+        return BackendTestConnectors.Create(options);
     }
 
     [Fact]

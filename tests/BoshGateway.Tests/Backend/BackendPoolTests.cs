@@ -1,0 +1,184 @@
+using BoshGateway.Backend;
+using BoshGateway.Configuration;
+using BoshGateway.Protocol.Xml;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace BoshGateway.Tests.Backend;
+
+/// <summary>The warm pool and its background service, with the real connector against a stub server.</summary>
+public class BackendPoolTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static GatewayOptions Options(int port, int size = 2)
+    {
+        var options = new GatewayOptions();
+        options.Backends.Default.Host = "127.0.0.1";
+        options.Backends.Default.Port = port;
+        options.Backends.Default.Tls = BackendTlsMode.None;
+        options.Backends.Pool.Size = size;
+        options.Backends.Pool.Domains.Add("localhost");
+        options.Backends.RetryBackoff = TimeSpan.FromMilliseconds(100);
+        return options;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            await Task.Delay(20, Cancel);
+        }
+    }
+
+    private static (BackendConnector Connector, BackendPool Pool, BackendDestinations Destinations, BackendPoolService Service) Start(GatewayOptions options)
+    {
+        var connector = BackendTestConnectors.Create(options, out var destinations, out var pool);
+        var service = new BackendPoolService(pool, destinations, connector, new DestinationResolver(), Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System, NullLogger<BackendPoolService>.Instance);
+        return (connector, pool, destinations, service);
+    }
+
+    [Fact]
+    public async Task ConfiguredDomain_IsWarmedAtStart_AndASessionGetsItsFeaturesWithoutARoundTrip()
+    {
+        await using var server = new StubXmppServer();
+        var options = Options(server.Port);
+        var (connector, pool, _, service) = Start(options);
+        await service.StartAsync(Cancel);
+        try
+        {
+            await WaitUntilAsync(() => pool.IdleCount == 2, "the pool is full");
+            var headersBefore = server.Headers;
+            var target = BackendRoute.Resolve(options.Backends, "localhost", null);
+
+            var link = await connector.ConnectAsync(target, "en", Cancel);
+            var events = new Events();
+            link.Start(events);
+
+            Assert.Equal(headersBefore, server.Headers); // nothing sent to the server for this session
+            Assert.Equal(["features"], events.Elements);
+            Assert.Equal(2, server.Accepted);
+            // It refills in the background.
+            await WaitUntilAsync(() => pool.IdleCount == 2 && server.Accepted == 3, "the pool refills");
+            link.Abort();
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task AnotherLanguage_GetsAFreshStream()
+    {
+        await using var server = new StubXmppServer();
+        var options = Options(server.Port);
+        var (connector, pool, _, service) = Start(options);
+        await service.StartAsync(Cancel);
+        try
+        {
+            await WaitUntilAsync(() => pool.IdleCount == 2, "the pool is full");
+            var link = await connector.ConnectAsync(BackendRoute.Resolve(options.Backends, "localhost", null), "de", Cancel);
+            Assert.Equal(3, server.Accepted);
+            Assert.Equal(2, pool.IdleCount);
+            link.Abort();
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task StreamsTheServerCloses_AreNeverHandedOut_AndAreReplaced()
+    {
+        await using var server = new StubXmppServer();
+        var options = Options(server.Port);
+        var (connector, pool, _, service) = Start(options);
+        await service.StartAsync(Cancel);
+        try
+        {
+            await WaitUntilAsync(() => pool.IdleCount == 2, "the pool is full");
+            server.CloseAll(); // as a server's timeout for unauthenticated streams would
+            await WaitUntilAsync(() => server.Accepted == 4 && pool.IdleCount == 2, "the closed streams are replaced");
+
+            var link = await connector.ConnectAsync(BackendRoute.Resolve(options.Backends, "localhost", null), null, Cancel);
+            var events = new Events();
+            link.Start(events);
+            link.Send("<presence/>"u8.ToArray());
+            await Task.Delay(200, Cancel);
+            Assert.Null(events.Closed); // a live stream
+            link.Abort();
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task IdleStreams_AreRecycledAfterMaxIdle()
+    {
+        await using var server = new StubXmppServer();
+        var options = Options(server.Port, size: 1);
+        options.Backends.Pool.MaxIdle = TimeSpan.FromSeconds(1);
+        var (_, pool, _, service) = Start(options);
+        await service.StartAsync(Cancel);
+        try
+        {
+            await WaitUntilAsync(() => server.Accepted >= 3, "idle streams are replaced");
+            Assert.Equal(1, pool.IdleCount);
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+        Assert.Equal(0, pool.IdleCount);
+    }
+
+    [Fact]
+    public async Task ADestinationOutOfService_IsBroughtBackByTheHealthCheck()
+    {
+        await using var server = new StubXmppServer(stalled: true);
+        var options = Options(server.Port, size: 0);
+        options.Backends.Default.ConnectTimeout = TimeSpan.FromMilliseconds(300);
+        var (connector, _, destinations, service) = Start(options);
+        var target = BackendRoute.Resolve(options.Backends, "localhost", null);
+        await Assert.ThrowsAsync<BackendConnectException>(() => connector.ConnectAsync(target, null, Cancel));
+        var destination = destinations.Get(target.Destinations[0]);
+        Assert.True(destination.IsOut);
+
+        await service.StartAsync(Cancel);
+        try
+        {
+            // Still hung: checks keep failing, and it stays out.
+            await WaitUntilAsync(() => server.Accepted >= 2, "a health check ran");
+            Assert.True(destination.IsOut);
+            server.Stalled = false;
+            await WaitUntilAsync(() => !destination.IsOut, "the destination is back");
+            var link = await connector.ConnectAsync(target, null, Cancel);
+            link.Abort();
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private sealed class Events : IBackendEvents
+    {
+        public List<string> Elements { get; } = [];
+
+        public Exception? Closed { get; private set; }
+
+        public void OnBackendHeader(XmlStreamHeader header)
+        {
+        }
+
+        public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces) => Elements.Add(element.LocalName);
+
+        public void OnBackendClosed(Exception? failure) => Closed = failure ?? new EndOfStreamException();
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace BoshGateway.Tests.Backend;
+
+/// <summary>
+/// A many-connection XMPP server stand-in on loopback: answers every stream header with a header and
+/// features (or, stalled, answers nothing), counts what it saw, and can close every open stream.
+/// </summary>
+internal sealed class StubXmppServer : IAsyncDisposable
+{
+    private const string Header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s{0}' from='localhost' version='1.0'>";
+    private const string Features = "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>";
+
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<TcpClient> _clients = [];
+    private readonly Task _accept;
+    private int _accepted;
+    private int _headers;
+
+    public StubXmppServer(bool stalled = false)
+    {
+        Stalled = stalled;
+        _listener.Start(512);
+        _accept = Task.Run(AcceptAsync);
+    }
+
+    public bool Stalled { get; set; }
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Stream headers received (a pooled stream handed to a session sends none).</summary>
+    public int Headers => Volatile.Read(ref _headers);
+
+    /// <summary>Closes every open stream as a server timing out unauthenticated streams would.</summary>
+    public void CloseAll()
+    {
+        lock (_clients)
+        {
+            foreach (var client in _clients)
+            {
+                client.Dispose();
+            }
+            _clients.Clear();
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                Interlocked.Increment(ref _accepted);
+                lock (_clients)
+                {
+                    _clients.Add(client);
+                }
+                _ = ServeAsync(client);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        try
+        {
+            var stream = client.GetStream();
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var read = await stream.ReadAsync(buffer, _stop.Token);
+                if (read == 0)
+                {
+                    return;
+                }
+                var text = Encoding.UTF8.GetString(buffer, 0, read);
+                if (text.Contains("<stream:stream", StringComparison.Ordinal))
+                {
+                    var n = Interlocked.Increment(ref _headers);
+                    if (!Stalled)
+                    {
+                        await stream.WriteAsync(Encoding.UTF8.GetBytes(Header.Replace("{0}", n.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + Features), _stop.Token);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        CloseAll();
+        await _accept;
+        _stop.Dispose();
+    }
+}
