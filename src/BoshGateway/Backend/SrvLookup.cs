@@ -66,12 +66,15 @@ public sealed partial class SrvLookup
     public async Task<SrvLookupResult> LookupAsync(string domain, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(domain);
+        cancellationToken.ThrowIfCancellationRequested();
         domain = domain.TrimEnd('.');
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_budget);
         var startTls = QueryAsync(StartTlsService + domain, directTls: false, deadline.Token, cancellationToken);
         var directTls = QueryAsync(DirectTlsService + domain, directTls: true, deadline.Token, cancellationToken);
         var result = SrvLookupResult.Combine(await startTls, await directTls);
+        // DnsClient may report a cancellation as a DNS error; the caller's own cancellation is never an outcome.
+        cancellationToken.ThrowIfCancellationRequested();
         switch (result.Outcome)
         {
             case SrvLookupOutcome.Failed:
