@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback,
-# a real nginx in front of the gateway, a real Redis under several gateway nodes, a real Prometheus scraping them, StanzaJS under Node, and web
+# a real nginx in front of the gateway, a real Redis under several gateway nodes, a real DNS server (dnsmasq) for SRV lookups, a real Prometheus scraping them, StanzaJS under Node, and web
 # chat clients (Converse.js, Strophe.js, StanzaJS, xmpp.js) in Debian's headless Chromium. Installs what it needs
 # when it can (root: apt-get; npm ci for the JavaScript).
 # Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
@@ -20,6 +20,7 @@ command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v ss >/dev/null || need_apt+=(iproute2)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need_apt+=(dnsmasq-base)   # the binary alone: no system service to start, no resolv.conf changes
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "== installing ${need_apt[*]}"

@@ -50,6 +50,12 @@ internal static class EventIds
     public const int BackendPoolTaskFailed = 1233;
     public const int BackendNoDestination = 1234;
 
+    // Backend discovery by DNS SRV (1260-1269).
+    public const int SrvLookupFailed = 1260;
+    public const int SrvLookupPartlyFailed = 1261;
+    public const int SrvServiceNotAvailable = 1262;
+    public const int SrvLookedUp = 1263;
+
     // Cluster (1300-1399).
     public const int RedisConnectionFailed = 1300;
     public const int RedisConnectionRestored = 1301;
