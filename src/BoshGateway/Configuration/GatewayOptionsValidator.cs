@@ -41,6 +41,14 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, pool.MaxIdle >= TimeSpan.FromSeconds(1), "Gateway:Backends:Pool:MaxIdle must be at least 1 s.");
         Require(errors, pool.MaxDomains >= 1, "Gateway:Backends:Pool:MaxDomains must be at least 1.");
         Require(errors, BackendConnection.IsLanguageTag(pool.Language), "Gateway:Backends:Pool:Language must be a language tag such as 'en'.");
+        try
+        {
+            SrvLookup.ParseServers(options.Backends.DnsServers);
+        }
+        catch (FormatException ex)
+        {
+            errors.Add("Gateway:Backends:DnsServers: " + ex.Message);
+        }
         Require(errors, options.Backends.MaxConnectsInFlight >= 1, "Gateway:Backends:MaxConnectsInFlight must be at least 1.");
         Require(errors, options.Backends.ConnectQueueTimeout > TimeSpan.Zero, "Gateway:Backends:ConnectQueueTimeout must be positive.");
         Require(errors, options.Backends.RetryBackoff > TimeSpan.Zero && options.Backends.MaxRetryBackoff >= options.Backends.RetryBackoff, "Gateway:Backends:RetryBackoff must be positive and at most Gateway:Backends:MaxRetryBackoff.");

@@ -31,6 +31,9 @@ public static class GatewayServiceCollectionExtensions
         }
         services.AddSingleton<BackendHealth>();
         services.AddSingleton<BackendDestinations>();
+        services.AddSingleton(sp => new SrvLookup(
+            SrvLookup.ParseServers(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Backends.DnsServers),
+            sp.GetRequiredService<ILogger<SrvLookup>>()));
         services.AddSingleton<DestinationResolver>();
         services.AddSingleton<BackendPool>();
         services.AddSingleton<BackendConnector>();
