@@ -46,7 +46,8 @@ public static class BackendRoute
             entry?.TlsServerName ?? defaults.TlsServerName ?? domain,
             entry?.AllowUntrustedCertificate ?? defaults.AllowUntrustedCertificate,
             [.. defaults.TrustedCertificateThumbprints],
-            defaults.ConnectTimeout);
+            defaults.ConnectTimeout,
+            entry?.TrustedCa ?? defaults.TrustedCa);
     }
 
     /// <summary>Lower-cases and checks a domain part (RFC 7622); null when invalid.</summary>
