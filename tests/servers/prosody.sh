@@ -4,6 +4,10 @@
 #   prosody.sh stop DIR
 # Plain c2s with STARTTLS offered (self-signed certificate, not required), SASL PLAIN and SCRAM-SHA-1,
 # XEP-0198, and Prosody's own BOSH and WebSocket endpoints on HTTP_PORT for comparison.
+# Optional knobs (unset: as above):
+#   PROSODY_CERT=PATH/NAME       serve NAME.crt/NAME.key (e.g. from test-ca.sh) instead of the self-signed one
+#   PROSODY_REQUIRE_TLS=1        STARTTLS required (c2s_require_encryption), no PLAIN before it
+#   PROSODY_DIRECT_TLS_PORT=N    also listen for direct TLS (XEP-0368) on N, with the same certificate
 set -euo pipefail
 cmd=$1 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 domain=${PROSODY_DOMAIN:-localhost}
@@ -24,10 +28,20 @@ if [ "$cmd" = stop ]; then stop; exit 0; fi
 c2s=$3 http=$4; shift 4
 stop
 rm -rf "$dir/data" && mkdir -p "$dir/data/$domain/accounts" "$dir/data/$domain/roster" "$dir/certs"
-if [ ! -f "$dir/certs/$domain.crt" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$domain" \
-        -keyout "$dir/certs/$domain.key" -out "$dir/certs/$domain.crt" >/dev/null 2>&1
+if [ -n "${PROSODY_CERT:-}" ]; then
+    # A copy in its own folder: the prosody user must read the key, and the self-signed pair stays apart.
+    certs=$dir/certs-given
+    rm -rf "$certs" && mkdir -p "$certs"
+    cp "$PROSODY_CERT.crt" "$certs/$domain.crt" && cp "$PROSODY_CERT.key" "$certs/$domain.key"
+else
+    certs=$dir/certs
+    if [ ! -f "$certs/$domain.crt" ]; then
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=$domain" \
+            -keyout "$certs/$domain.key" -out "$certs/$domain.crt" >/dev/null 2>&1
+    fi
 fi
+require_tls=false plain_auth=true
+if [ "${PROSODY_REQUIRE_TLS:-0}" = 1 ]; then require_tls=true plain_auth=false; fi
 # Accounts are stored hashed (SCRAM-SHA-1 keys, as Prosody's default internal_hashed does), so a
 # client that logs in again with cached SCRAM keys (Converse.js after a page reload) finds the same
 # salt every time. A fixed salt per password keeps this to a few openssl calls per run.
@@ -70,22 +84,25 @@ data_path = "$dir/data"
 log = { { levels = { min = "info" }, to = "file", filename = "$dir/prosody.log" } }
 interfaces = { "127.0.0.1" }
 c2s_ports = { $c2s }
-c2s_direct_tls_ports = { }
+c2s_direct_tls_ports = { ${PROSODY_DIRECT_TLS_PORT:-} }
+-- The direct-TLS listener takes its default certificate from c2s_direct_tls_ssl (portmanager), and for
+-- SNI "$domain" from the same key or the certificates folder: both are the one served on STARTTLS.
+c2s_direct_tls_ssl = { key = "$certs/$domain.key"; certificate = "$certs/$domain.crt" }
 s2s_ports = { }
 http_ports = { $http }
 http_interfaces = { "127.0.0.1" }
 https_ports = { }
-c2s_require_encryption = false
-allow_unencrypted_plain_auth = true
+c2s_require_encryption = $require_tls
+allow_unencrypted_plain_auth = $plain_auth
 authentication = "internal_hashed"
 storage = "internal"
-certificates = "$dir/certs"
+certificates = "$certs"
 consider_bosh_secure = true
 consider_websocket_secure = true
 modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "bosh"; "websocket"; "smacks"; "carbons"; "offline"; "presence"; "message"; "iq" }
 modules_disabled = { "s2s"; "posix" }
 VirtualHost "$domain"
-    ssl = { key = "$dir/certs/$domain.key"; certificate = "$dir/certs/$domain.crt" }
+    ssl = { key = "$certs/$domain.key"; certificate = "$certs/$domain.crt" }
 CFG
 
 if [ "$(id -u)" = 0 ]; then
@@ -96,7 +113,8 @@ else
 fi
 echo $! > "$dir/server.pid"
 for _ in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$c2s") 2>/dev/null; then exit 0; fi
+    if (exec 3<>/dev/tcp/127.0.0.1/"$c2s") 2>/dev/null \
+        && { [ -z "${PROSODY_DIRECT_TLS_PORT:-}" ] || (exec 3<>/dev/tcp/127.0.0.1/"$PROSODY_DIRECT_TLS_PORT") 2>/dev/null; }; then exit 0; fi
     sleep 0.1
 done
 echo "prosody did not start; see $dir/prosody.log and $dir/stdout.log" >&2

@@ -129,6 +129,7 @@ internal sealed partial class BackendConnection
         {
             TargetHost = _target.TlsServerName,
             RemoteCertificateValidationCallback = ValidateCertificate,
+            CertificateChainPolicy = TrustedCaPolicy(_target.TrustedCa),
         };
         try
         {
@@ -161,7 +162,43 @@ internal sealed partial class BackendConnection
                 }
             }
         }
-        Log.CertificateRejected(_logger, _target.Host, _target.Port, errors.ToString());
+        Log.CertificateRejected(_logger, _target.Host, _target.Port, _target.Domain, RejectionReason(errors, chain));
         return false;
+    }
+
+    /// <summary>
+    /// With <c>TrustedCaFile</c>: chains must end at one of its certificates (and only those); revocation is not
+    /// checked, as without it. SslStream still checks the host name. Null: the system's roots.
+    /// </summary>
+    private static X509ChainPolicy? TrustedCaPolicy(X509Certificate2Collection? trustedCa)
+    {
+        if (trustedCa is null)
+        {
+            return null;
+        }
+        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+        policy.CustomTrustStore.AddRange(trustedCa);
+        return policy;
+    }
+
+    /// <summary>What an operator reads: "name mismatch (expected localhost)", "unknown CA: UntrustedRoot", chain statuses.</summary>
+    private string RejectionReason(SslPolicyErrors errors, X509Chain? chain)
+    {
+        var reasons = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable))
+        {
+            reasons.Add("no certificate");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            reasons.Add($"name mismatch (expected {_target.TlsServerName})");
+        }
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+        {
+            var statuses = (chain?.ChainStatus ?? []).Select(s => s.Status).Where(s => s != X509ChainStatusFlags.NoError).Distinct().ToList();
+            var unknownCa = statuses.Contains(X509ChainStatusFlags.UntrustedRoot) || statuses.Contains(X509ChainStatusFlags.PartialChain);
+            reasons.Add((unknownCa ? "unknown CA: " : "chain invalid: ") + (statuses.Count == 0 ? "no status" : string.Join(", ", statuses)));
+        }
+        return string.Join("; ", reasons);
     }
 }

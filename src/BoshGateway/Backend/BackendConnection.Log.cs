@@ -15,7 +15,7 @@ internal sealed partial class BackendConnection
         [LoggerMessage(EventId = EventIds.BackendWriteFailed, EventName = nameof(EventIds.BackendWriteFailed), Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} failed: {Reason}")]
         public static partial void WriteFailed(ILogger logger, string host, int port, string reason);
 
-        [LoggerMessage(EventId = EventIds.BackendCertificateRejected, EventName = nameof(EventIds.BackendCertificateRejected), Level = LogLevel.Warning, Message = "Certificate of {Host}:{Port} rejected: {Errors}")]
-        public static partial void CertificateRejected(ILogger logger, string host, int port, string errors);
+        [LoggerMessage(EventId = EventIds.BackendCertificateRejected, EventName = nameof(EventIds.BackendCertificateRejected), Level = LogLevel.Warning, Message = "Certificate of {Host}:{Port} for {Domain} rejected: {Reason}")]
+        public static partial void CertificateRejected(ILogger logger, string host, int port, string domain, string reason);
     }
 }

@@ -54,7 +54,8 @@ public static class BackendRoute
             entry?.TlsServerName ?? defaults.TlsServerName ?? domain,
             entry?.AllowUntrustedCertificate ?? defaults.AllowUntrustedCertificate,
             [.. defaults.TrustedCertificateThumbprints],
-            defaults.ConnectTimeout)
+            defaults.ConnectTimeout,
+            entry?.TrustedCa ?? defaults.TrustedCa)
         {
             Destinations = destinations,
             Srv = srv,

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using BoshGateway.Configuration;
 
 namespace BoshGateway.Backend;
@@ -5,7 +6,8 @@ namespace BoshGateway.Backend;
 /// <summary>
 /// A resolved backend for one session: for which XMPP domain, where to connect and how. <see cref="Host"/>
 /// and <see cref="Port"/> are the first configured destination; <see cref="Destinations"/> lists them all,
-/// and with <see cref="Srv"/> DNS may name others.
+/// and with <see cref="Srv"/> DNS may name others. <paramref name="TrustedCa"/>: the roots a server
+/// certificate must chain to (<c>TrustedCaFile</c>); null: the system's.
 /// </summary>
 public sealed record BackendTarget(
     string Domain,
@@ -15,7 +17,8 @@ public sealed record BackendTarget(
     string TlsServerName,
     bool AllowUntrustedCertificate,
     IReadOnlyList<string> TrustedCertificateThumbprints,
-    TimeSpan ConnectTimeout)
+    TimeSpan ConnectTimeout,
+    X509Certificate2Collection? TrustedCa = null)
 {
     /// <summary>The configured servers of the domain (at least one).</summary>
     public IReadOnlyList<DestinationAddress> Destinations { get; init; } = [new(Host, Port, 1)];

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace BoshGateway.Configuration;
 
 /// <summary>Where and how to reach an XMPP server's c2s port (<c>Gateway:Backends:Default</c>).</summary>
@@ -36,4 +38,13 @@ public sealed class BackendOptions
 
     /// <summary>SHA-256 thumbprints (hex) of server certificates trusted even if the chain does not validate.</summary>
     public IList<string> TrustedCertificateThumbprints { get; } = [];
+
+    /// <summary>
+    /// PEM file with the CA certificate(s) that server certificates must chain to, instead of the system's roots
+    /// (a private CA). The host name is still checked. Read once at start-up; unset (default): the system's roots.
+    /// </summary>
+    public string? TrustedCaFile { get; set; }
+
+    /// <summary>The certificates of <see cref="TrustedCaFile"/>, loaded at start-up by <see cref="TrustedCaLoader"/>.</summary>
+    internal X509Certificate2Collection? TrustedCa { get; set; }
 }

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace BoshGateway.Configuration;
 
 /// <summary>Per-domain settings (<c>Gateway:Backends:Domains:&lt;domain&gt;</c>); unset values come from Default.</summary>
@@ -17,4 +19,10 @@ public sealed class BackendOverride
     public IList<BackendDestinationOptions> Destinations { get; } = [];
 
     public bool? Srv { get; set; }
+
+    /// <summary>This domain's own <see cref="BackendOptions.TrustedCaFile"/>.</summary>
+    public string? TrustedCaFile { get; set; }
+
+    /// <summary>The certificates of <see cref="TrustedCaFile"/>, loaded at start-up by <see cref="TrustedCaLoader"/>.</summary>
+    internal X509Certificate2Collection? TrustedCa { get; set; }
 }

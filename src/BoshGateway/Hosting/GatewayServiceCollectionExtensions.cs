@@ -18,6 +18,7 @@ public static class GatewayServiceCollectionExtensions
     public static IServiceCollection AddBoshGateway(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IPostConfigureOptions<GatewayOptions>, TrustedCaLoader>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SessionTable>();

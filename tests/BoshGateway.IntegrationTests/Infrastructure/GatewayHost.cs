@@ -32,17 +32,25 @@ public sealed class GatewayHost : IAsyncDisposable
     public static Task<GatewayHost> StartAsync(int backendPort, params string[] settings) => StartAsync(backendPort, null, settings);
 
     /// <summary>Starts the gateway; <paramref name="log"/>, if given, receives its BoshGateway.* log lines from Information up.</summary>
-    public static async Task<GatewayHost> StartAsync(int backendPort, LogCapture? log, params string[] settings)
+    public static Task<GatewayHost> StartAsync(int backendPort, LogCapture? log, params string[] settings) => StartAsync(backendPort, log, plainBackend: true, settings);
+
+    /// <summary>Starts the gateway with the shipped backend TLS setting (<c>Auto</c>) rather than the tests' usual <c>Tls=None</c>.</summary>
+    public static Task<GatewayHost> StartWithShippedTlsAsync(int backendPort, LogCapture? log, params string[] settings) => StartAsync(backendPort, log, plainBackend: false, settings);
+
+    private static async Task<GatewayHost> StartAsync(int backendPort, LogCapture? log, bool plainBackend, string[] settings)
     {
         var args = new List<string>
         {
             "--urls=http://127.0.0.1:0",
             $"--Gateway:Backends:Default:Port={backendPort}",
-            "--Gateway:Backends:Default:Tls=None",
             // As the shipped nginx site is deployed: nginx connects from 127.0.0.2, the one proxy believed.
             "--Gateway:TrustedProxies:0=127.0.0.2",
             "--Logging:LogLevel:Default=Warning",
         };
+        if (plainBackend)
+        {
+            args.Add("--Gateway:Backends:Default:Tls=None");
+        }
         args.AddRange(settings.Select(s => "--" + s));
         var app = GatewayApplication.Build([.. args], builder =>
         {

@@ -34,9 +34,19 @@ public sealed class XmppServers : IAsyncLifetime
     public static async Task<XmppServer> StartPrivateProsodyAsync(string name, params string[] users)
         => await StartAsync(name, "prosody", "prosody.sh", users: users);
 
+    /// <summary>Starts a private Prosody with prosody.sh's knobs (PROSODY_CERT, PROSODY_REQUIRE_TLS, ...) set.</summary>
+    public static async Task<XmppServer> StartPrivateProsodyAsync(string name, IDictionary<string, string> environment, params string[] users)
+        => await StartAsync(name, "prosody", "prosody.sh", users: users, environment: environment);
+
     public static Task StopPrivateAsync(XmppServer server) => StopAsync(server, "prosody.sh");
 
-    private static async Task<XmppServer> StartAsync(string name, string binary, string script, bool requiresRoot = false, string[]? users = null)
+    /// <summary>Starts a private ejabberd (about 5 s; root only) with ejabberd.sh's knobs (EJABBERD_CERT, ...) set.</summary>
+    public static async Task<XmppServer> StartPrivateEjabberdAsync(string name, IDictionary<string, string> environment, params string[] users)
+        => await StartAsync(name, "ejabberdctl", "ejabberd.sh", requiresRoot: true, users: users, environment: environment);
+
+    public static Task StopPrivateEjabberdAsync(XmppServer server) => StopAsync(server, "ejabberd.sh");
+
+    private static async Task<XmppServer> StartAsync(string name, string binary, string script, bool requiresRoot = false, string[]? users = null, IDictionary<string, string>? environment = null)
     {
         var dir = RepoPaths.Scratch(name);
         var c2s = FreePort.Next();
@@ -51,7 +61,7 @@ public sealed class XmppServers : IAsyncLifetime
         }
         var args = new List<string> { Path.Combine(RepoPaths.Root, "tests", "servers", script), "start", dir, c2s.ToString(System.Globalization.CultureInfo.InvariantCulture), http.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         args.AddRange(users ?? Users);
-        var (exit, output) = await ProcessRunner.RunAsync("bash", args, TimeSpan.FromMinutes(3));
+        var (exit, output) = await ProcessRunner.RunAsync("bash", args, TimeSpan.FromMinutes(3), environment);
         return new XmppServer(name, dir, c2s, http, exit == 0 ? null : $"{script} failed ({exit}): {output}");
     }
 
