@@ -11,6 +11,8 @@ namespace BoshGateway.Backend;
 // Stream opening and STARTTLS, done by the gateway before the session sees anything.
 internal sealed partial class BackendConnection
 {
+    private string? _certificateRejection; // why ValidateCertificate said no, for the failure message
+
     /// <summary>Opens the stream; after it, the handshake events hold the header and features the client should see.</summary>
     internal async Task HandshakeAsync(string? language, CancellationToken cancellationToken)
     {
@@ -139,7 +141,7 @@ internal sealed partial class BackendConnection
         {
             GatewayActivitySource.Fail(activity, ex);
             await ssl.DisposeAsync();
-            throw new BackendConnectException("TLS with the server failed: " + ex.Message, ex);
+            throw new BackendConnectException("TLS with the server failed: " + (_certificateRejection is { } rejected ? "certificate rejected: " + rejected : ex.Message), ex);
         }
         _stream = ssl;
         IsTls = true;
@@ -162,7 +164,8 @@ internal sealed partial class BackendConnection
                 }
             }
         }
-        Log.CertificateRejected(_logger, _target.Host, _target.Port, _target.Domain, RejectionReason(errors, chain));
+        _certificateRejection = RejectionReason(errors, chain);
+        Log.CertificateRejected(_logger, _target.Host, _target.Port, _target.Domain, _certificateRejection);
         return false;
     }
 
