@@ -10,15 +10,31 @@ namespace BoshGateway.Backend;
 /// (connect, stream open, features: the same path as a session's stream). It wakes every <see cref="Tick"/> or when the pool asks; each opening and
 /// check runs as its own guarded task, so one destination's fault never stops the loop.
 /// </summary>
-internal sealed partial class BackendPoolService(
-    BackendPool pool,
-    BackendDestinations destinations,
-    BackendConnector connector,
-    DestinationResolver resolver,
-    IOptions<GatewayOptions> options,
-    TimeProvider time,
-    ILogger<BackendPoolService> logger) : BackgroundService
+internal sealed partial class BackendPoolService : BackgroundService
 {
+    private readonly BackendPool _pool;
+    private readonly BackendDestinations _destinations;
+    private readonly BackendConnector _connector;
+    private readonly DestinationResolver _resolver;
+    private readonly IOptions<GatewayOptions> _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BackendPoolService> _logger;
+
+    public BackendPoolService(BackendPool pool, BackendDestinations destinations, BackendConnector connector, DestinationResolver resolver,
+        IOptions<GatewayOptions> options, TimeProvider time, GatewayMetrics metrics, ILogger<BackendPoolService> logger)
+    {
+        _pool = pool;
+        _destinations = destinations;
+        _connector = connector;
+        _resolver = resolver;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        metrics.Observe("boshgateway.backend.pool.idle", "{stream}", "Warm server streams waiting for a session (Gateway:Backends:Pool).", () => pool.IdleCount);
+        metrics.Observe("boshgateway.backend.destinations_out", "{destination}", "Backend servers out of service after a failed connect or handshake, until a health check passes.",
+            () => destinations.All.Count(d => d.IsOut));
+    }
+
     internal static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(500);
 
     private readonly HashSet<string> _checking = new(StringComparer.OrdinalIgnoreCase); // touched only by the loop and, under lock, by check tasks
@@ -36,13 +52,13 @@ internal sealed partial class BackendPoolService(
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    Log.TaskFailed(logger, "pool pass", "", ex.Message);
+                    Log.TaskFailed(_logger, "pool pass", "", ex.Message);
                 }
                 using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 tick.CancelAfter(Tick);
                 try
                 {
-                    await pool.Wakeups.ReadAsync(tick.Token);
+                    await _pool.Wakeups.ReadAsync(tick.Token);
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -54,20 +70,20 @@ internal sealed partial class BackendPoolService(
         }
         finally
         {
-            pool.Clear().ForEach(c => c.Close());
+            _pool.Clear().ForEach(c => c.Close());
         }
     }
 
     private void Pass(CancellationToken stoppingToken)
     {
-        var (close, open) = pool.Maintain();
+        var (close, open) = _pool.Maintain();
         close.ForEach(c => c.Close());
         foreach (var domain in open)
         {
             _ = FillAsync(domain, stoppingToken);
         }
-        var now = time.GetTimestamp();
-        foreach (var destination in destinations.All)
+        var now = _time.GetTimestamp();
+        foreach (var destination in _destinations.All)
         {
             if (destination.CheckDue(now) && destination.LastDomain is { } domain)
             {
@@ -88,36 +104,36 @@ internal sealed partial class BackendPoolService(
         BackendConnection? connection = null;
         try
         {
-            var target = BackendRoute.Resolve(options.Value.Backends, domain, route: null);
-            var candidates = await resolver.ResolveAsync(target, stoppingToken);
-            if (destinations.Choose(candidates) is { } destination)
+            var target = BackendRoute.Resolve(_options.Value.Backends, domain, route: null);
+            var candidates = await _resolver.ResolveAsync(target, stoppingToken);
+            if (_destinations.Choose(candidates) is { } destination)
             {
-                connection = await connector.OpenAsync(target.At(destination.Address), destination, pool.Language, stoppingToken);
+                connection = await _connector.OpenAsync(target.At(destination.Address), destination, _pool.Language, stoppingToken);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            Log.TaskFailed(logger, "warming a stream for", domain, ex.Message);
+            Log.TaskFailed(_logger, "warming a stream for", domain, ex.Message);
         }
         catch (OperationCanceledException)
         {
         }
-        pool.Opened(domain, connection)?.Close();
+        _pool.Opened(domain, connection)?.Close();
     }
 
     private async Task CheckAsync(BackendDestination destination, string domain, CancellationToken stoppingToken)
     {
         try
         {
-            var target = BackendRoute.Resolve(options.Value.Backends, domain, route: null).At(destination.Address);
-            var connection = await connector.OpenAsync(target, destination, pool.Language, stoppingToken);
+            var target = BackendRoute.Resolve(_options.Value.Backends, domain, route: null).At(destination.Address);
+            var connection = await _connector.OpenAsync(target, destination, _pool.Language, stoppingToken);
             // It passed (OpenAsync put the destination back in service); the pool refills on its own.
             connection.Close();
-            pool.Wake();
+            _pool.Wake();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
-            Log.TaskFailed(logger, "health check of", destination.Key, ex.Message);
+            Log.TaskFailed(_logger, "health check of", destination.Key, ex.Message);
         }
         catch (OperationCanceledException)
         {

@@ -1,8 +1,8 @@
 namespace BoshGateway.Backend;
 
 /// <summary>
-/// The one place sessions get their backend stream from. Today it dials per session; a warm pool or
-/// server balancing can replace it without touching session code.
+/// The one place sessions get their backend stream from (<see cref="BackendConnector"/>: a warm pooled
+/// stream, or a fresh one on the least-loaded server in service); session code never dials.
 /// </summary>
 public interface IBackendConnector
 {

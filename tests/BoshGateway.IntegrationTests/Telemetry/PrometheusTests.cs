@@ -56,6 +56,8 @@ public partial class PrometheusTests(XmppServers servers)
         [
             $"Gateway:MaxSessionsPerClientAddress={AddressLimit.ToString(CultureInfo.InvariantCulture)}",
             $"Gateway:Backends:Domains:{BrokenDomain}:Port={closedPort.ToString(CultureInfo.InvariantCulture)}",
+            // The broken domain is dialled only when the test asks: a warm pool would dial it from start-up on its own.
+            "Gateway:Backends:Pool:Size=0",
         ];
         await using var redis = await RedisServer.StartAsync();
         await using var a = await GatewayNode.StartAsync("prom-a", server.C2sPort, redis.ConnectionString, settings);

@@ -36,7 +36,7 @@ public class BackendPoolTests
     private static (BackendConnector Connector, BackendPool Pool, BackendDestinations Destinations, BackendPoolService Service) Start(GatewayOptions options)
     {
         var connector = BackendTestConnectors.Create(options, out var destinations, out var pool);
-        var service = new BackendPoolService(pool, destinations, connector, BackendTestConnectors.Resolver, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System, NullLogger<BackendPoolService>.Instance);
+        var service = new BackendPoolService(pool, destinations, connector, BackendTestConnectors.Resolver, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System, Sessions.TestLifecycle.Metrics(), NullLogger<BackendPoolService>.Instance);
         return (connector, pool, destinations, service);
     }
 
