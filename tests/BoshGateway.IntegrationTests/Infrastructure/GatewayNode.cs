@@ -96,7 +96,16 @@ public sealed class GatewayNode : IAsyncDisposable
         }
         info.Environment["DOTNET_gcServer"] = "0";
         var node = new GatewayNode(id, port, Process.Start(info) ?? throw new InvalidOperationException("cannot start the gateway"));
-        await node.WaitUntilServingAsync(clustered: redis is not null);
+        try
+        {
+            await node.WaitUntilServingAsync(clustered: redis is not null);
+        }
+        catch
+        {
+            // A node that never came up is the caller's to dispose only once returned: stop it here, or it outlives the run.
+            await node.DisposeAsync();
+            throw;
+        }
         return node;
     }
 
