@@ -127,6 +127,26 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AWebSocketStartBeyondTheConnectLimit_IsClosedWithResourceConstraint()
+    {
+        await using var stalled = FaultProxy.Start(_server.C2sPort);
+        stalled.Stall(); // the first start holds the one connect slot
+        await using var gateway = await GatewayHost.StartAsync(stalled.Port, "Gateway:Backends:Pool:Size=0",
+            "Gateway:Backends:MaxConnectsInFlight=1", "Gateway:Backends:ConnectQueueTimeout=00:00:00.300");
+        await using var first = new WebSocketTestClient();
+        await first.ConnectAsync(gateway.WebSocketUrl);
+        await first.OpenStreamAsync(_server.Domain);
+        await WaitUntilAsync(() => stalled.OpenConnections == 1, "the first start is connecting");
+
+        await using var second = new WebSocketTestClient();
+        await second.ConnectAsync(gateway.WebSocketUrl);
+        await second.OpenStreamAsync(_server.Domain);
+        var error = await second.WaitForAsync(e => e.Name == XName.Get("error", "http://etherx.jabber.org/streams"), TimeSpan.FromSeconds(10));
+        Assert.Equal("resource-constraint", error.Elements().First().Name.LocalName);
+        Assert.Equal(1, stalled.OpenConnections); // it never dialled
+    }
+
+    [Fact]
     public async Task AReconnectStorm_GetsRetryAfter_NotConnectsRacingTheirTimeout()
     {
         await using var proxy = FaultProxy.Start(_server.C2sPort);
