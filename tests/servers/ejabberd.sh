@@ -6,6 +6,7 @@
 # Optional knobs (unset: as above):
 #   EJABBERD_CERT=PATH/NAME      offer STARTTLS with NAME.crt/NAME.key (e.g. from test-ca.sh)
 #   EJABBERD_REQUIRE_TLS=1       with EJABBERD_CERT: STARTTLS required (starttls_required)
+#   EJABBERD_PROXY_PROTOCOL=1    the c2s port expects a PROXY protocol header first (use_proxy_protocol)
 # ejabberdctl must run as root (it switches to the ejabberd user) or as the ejabberd user.
 set -euo pipefail
 cmd=$1 dir=$(mkdir -p "$2" && cd "$2" && pwd)
@@ -48,6 +49,7 @@ listen:
     ip: "127.0.0.1"
     module: ejabberd_c2s
     $starttls
+    use_proxy_protocol: $([ "${EJABBERD_PROXY_PROTOCOL:-0}" = 1 ] && echo true || echo false)
     max_stanza_size: 262144
     shaper: none
     access: c2s
@@ -69,6 +71,7 @@ api_permissions:
       - register
       - push_alltoall
       - add_rosteritem
+      - connected_users_info
 auth_method: internal
 # Hashed (SCRAM) storage: a client that logs in again with cached SCRAM keys (Converse.js after a
 # page reload) needs the same salt every time; with plain storage ejabberd makes a new one per login.

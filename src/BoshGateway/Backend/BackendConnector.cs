@@ -27,13 +27,17 @@ internal sealed partial class BackendConnector(
     public async Task<IBackendLink> ConnectAsync(BackendTarget target, string? language, CancellationToken cancellationToken)
     {
         var candidates = await resolver.ResolveAsync(target, cancellationToken);
-        if (pool.TryTake(target.Domain, language, candidates) is { } warm)
+        // A stream whose PROXY header names this client cannot have been opened ahead of it.
+        if (!target.ProxyProtocol)
         {
-            metrics.PoolTake(hit: true);
-            warm.CountAsSession();
-            return warm;
+            if (pool.TryTake(target.Domain, language, candidates) is { } warm)
+            {
+                metrics.PoolTake(hit: true);
+                warm.CountAsSession();
+                return warm;
+            }
+            metrics.PoolTake(hit: false);
         }
-        metrics.PoolTake(hit: false);
         List<string>? tried = null;
         BackendConnectException? last = null;
         while (destinations.Choose(candidates, tried) is { } destination)
@@ -43,7 +47,10 @@ internal sealed partial class BackendConnector(
             {
                 var connection = await OpenAsync(target.At(destination.Address), destination, language, cancellationToken);
                 connection.CountAsSession();
-                pool.NoteDemand(target.Domain);
+                if (!target.ProxyProtocol)
+                {
+                    pool.NoteDemand(target.Domain);
+                }
                 return connection;
             }
             catch (BackendConnectException ex) when (ex.RetryAfter is null && !ex.ConcernsDomain && !cancellationToken.IsCancellationRequested)
@@ -77,20 +84,18 @@ internal sealed partial class BackendConnector(
         {
             var connection = await DialAsync(target, language, cancellationToken);
             connection.Destination = destination;
-            if (destination.IsOut)
+            if (destination.Succeeded())
             {
                 Log.DestinationBack(logger, destination.Key);
             }
-            destination.Succeeded();
             return connection;
         }
         catch (BackendConnectException ex) when (!ex.ConcernsDomain)
         {
-            if (!destination.IsOut)
+            if (destination.Failed(ex.Message, time.GetTimestamp(), time, backends.RetryBackoff, backends.MaxRetryBackoff))
             {
                 Log.DestinationOut(logger, destination.Key, target.Domain, ex.Message);
             }
-            destination.Failed(ex.Message, time.GetTimestamp(), time, backends.RetryBackoff, backends.MaxRetryBackoff);
             throw;
         }
         finally
@@ -116,6 +121,10 @@ internal sealed partial class BackendConnector(
                 try
                 {
                     await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
+                    if (target.ProxyProtocol)
+                    {
+                        await socket.SendAsync(ProxyProtocolHeader.Create(target.Client, 0, (System.Net.IPEndPoint)socket.RemoteEndPoint!), timeout.Token);
+                    }
                 }
                 catch (Exception ex)
                 {

@@ -68,25 +68,29 @@ public sealed class BackendDestination
 
     internal void SessionEnded() => Interlocked.Decrement(ref _sessions);
 
-    /// <summary>A connect, handshake or health check worked: back in service.</summary>
-    internal void Succeeded()
+    /// <summary>A connect, handshake or health check worked: back in service. True when it was out until now.</summary>
+    internal bool Succeeded()
     {
         lock (_sync)
         {
+            var wasOut = Volatile.Read(ref _outUntil) != 0;
             _failures = 0;
             Volatile.Write(ref _outUntil, 0);
+            return wasOut;
         }
     }
 
-    /// <summary>A connect or handshake failed: out for a backoff that doubles with each failure in a row.</summary>
-    internal void Failed(string reason, long now, TimeProvider time, TimeSpan backoff, TimeSpan maxBackoff)
+    /// <summary>A connect or handshake failed: out for a backoff that doubles with each failure in a row. True when it was in service until now.</summary>
+    internal bool Failed(string reason, long now, TimeProvider time, TimeSpan backoff, TimeSpan maxBackoff)
     {
         lock (_sync)
         {
+            var wasIn = Volatile.Read(ref _outUntil) == 0;
             var wait = TimeSpan.FromTicks(Math.Min(maxBackoff.Ticks, backoff.Ticks << Math.Min(_failures, 20)));
             _failures++;
             Volatile.Write(ref _lastFailure, reason);
-            Volatile.Write(ref _outUntil, now + (long)(wait.TotalSeconds * time.TimestampFrequency));
+            Volatile.Write(ref _outUntil, Math.Max(1, now + (long)(wait.TotalSeconds * time.TimestampFrequency)));
+            return wasIn;
         }
     }
 

@@ -209,7 +209,20 @@ public sealed class BackendPool
         {
             domains = domains.Append(options.DemoPage.Domain);
         }
-        return domains.Select(BackendRoute.NormalizeDomain).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Take(options.Backends.Pool.MaxDomains);
+        return domains.Select(BackendRoute.NormalizeDomain).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(d => !UsesProxyProtocol(options.Backends, d)).Take(options.Backends.Pool.MaxDomains);
+    }
+
+    private static bool UsesProxyProtocol(BackendsOptions backends, string domain)
+    {
+        try
+        {
+            return BackendRoute.Resolve(backends, domain, route: null).ProxyProtocol;
+        }
+        catch (Protocol.Bosh.BoshProtocolException)
+        {
+            return true; // not served at all: nothing to warm
+        }
     }
 
     private sealed class DomainPool(string domain, bool configured, long now)

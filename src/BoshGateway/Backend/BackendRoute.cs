@@ -59,6 +59,7 @@ public static class BackendRoute
         {
             Destinations = destinations,
             Srv = srv,
+            ProxyProtocol = entry?.ProxyProtocol ?? defaults.ProxyProtocol,
         };
     }
 

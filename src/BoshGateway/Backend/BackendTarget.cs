@@ -26,6 +26,12 @@ public sealed record BackendTarget(
     /// <summary>Look the domain up in DNS SRV first.</summary>
     public bool Srv { get; init; }
 
+    /// <summary>Start each stream with a PROXY protocol v2 header naming <see cref="Client"/>.</summary>
+    public bool ProxyProtocol { get; init; }
+
+    /// <summary>The session's client (the browser's address), for <see cref="ProxyProtocol"/>; null for pooled streams and checks.</summary>
+    public System.Net.IPAddress? Client { get; init; }
+
     /// <summary>This target aimed at one destination (direct TLS when DNS said <c>_xmpps-client</c>).</summary>
     public BackendTarget At(DestinationAddress destination) => this with
     {

@@ -36,6 +36,13 @@ public sealed class BackendOptions
     /// </summary>
     public bool Srv { get; set; }
 
+    /// <summary>
+    /// Start every stream with a PROXY protocol v2 header naming the browser's address, for servers that
+    /// accept it (ejabberd's <c>use_proxy_protocol</c>), so the server sees the user rather than the
+    /// gateway. Such streams are never pooled (the header names one client). Default false.
+    /// </summary>
+    public bool ProxyProtocol { get; set; }
+
     /// <summary>SHA-256 thumbprints (hex) of server certificates trusted even if the chain does not validate.</summary>
     public IList<string> TrustedCertificateThumbprints { get; } = [];
 

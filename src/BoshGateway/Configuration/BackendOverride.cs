@@ -20,6 +20,8 @@ public sealed class BackendOverride
 
     public bool? Srv { get; set; }
 
+    public bool? ProxyProtocol { get; set; }
+
     /// <summary>This domain's own <see cref="BackendOptions.TrustedCaFile"/>.</summary>
     public string? TrustedCaFile { get; set; }
 

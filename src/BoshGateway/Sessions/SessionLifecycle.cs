@@ -143,7 +143,7 @@ public sealed partial class SessionLifecycle(
         timeout.CancelAfter(_startTimeout);
         try
         {
-            return BackendConnectResult.Connected(await connector.ConnectAsync(target, language, timeout.Token));
+            return BackendConnectResult.Connected(await connector.ConnectAsync(target.ProxyProtocol ? target with { Client = info.ClientAddress } : target, language, timeout.Token));
         }
         catch (BackendConnectException ex) when (ex.RetryAfter is { } retryAfter)
         {

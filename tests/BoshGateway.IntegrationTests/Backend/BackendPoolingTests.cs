@@ -127,6 +127,43 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AServerKilled_IsRefusedAtOnce_ThenAfterItsRestart_ServesNewSessionsAgain()
+    {
+        var server = await XmppServers.StartPrivateProsodyAsync("prosody-restart", "alice");
+        try
+        {
+            server.RequireRunning();
+            await using var gateway = await GatewayHost.StartAsync(server.C2sPort, $"Gateway:Backends:Pool:Domains:0={server.Domain}",
+                "Gateway:Backends:RetryBackoff=00:00:00.200", "Gateway:Backends:MaxRetryBackoff=00:00:01");
+            var pool = gateway.Services.GetRequiredService<BackendPool>();
+            var destinations = gateway.Services.GetRequiredService<BackendDestinations>();
+            await WaitUntilAsync(() => pool.IdleCount == 2, "two streams are warm");
+
+            await server.KillAsync();
+            // The warm streams see the server go, their replacements cannot connect: the server is out.
+            await WaitUntilAsync(() => destinations.All.Any(d => d.IsOut) && pool.IdleCount == 0, "the dead server is out of service");
+            using var http = new HttpClient();
+            var clock = Stopwatch.StartNew();
+            using (var response = await http.PostAsync(gateway.BoshUrl, new StringContent($"<body rid='1' to='{server.Domain}' wait='5' hold='1' {Ns}/>")))
+            {
+                var body = XElement.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal("remote-connection-failed", (string?)body.Attribute("condition"));
+            }
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"refused at once ({clock.Elapsed})");
+
+            await XmppServers.RestartPrivateProsodyAsync(server, "alice");
+            // The health check finds it (backoff at most 1 s here) and the pool warms again.
+            await WaitUntilAsync(() => destinations.All.All(d => !d.IsOut) && pool.IdleCount == 2, "the server is back in service and warm");
+            await using var bosh = new BoshTestClient(gateway.BoshUrl, server.Domain);
+            await bosh.LoginAsync("alice");
+        }
+        finally
+        {
+            await XmppServers.StopPrivateAsync(server);
+        }
+    }
+
+    [Fact]
     public async Task AWebSocketStartBeyondTheConnectLimit_IsClosedWithResourceConstraint()
     {
         await using var stalled = FaultProxy.Start(_server.C2sPort);

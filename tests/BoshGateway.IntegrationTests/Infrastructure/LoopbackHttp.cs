@@ -9,7 +9,10 @@ internal static class LoopbackHttp
     /// <summary>The address the shipped nginx site connects from, and the test gateways' one trusted proxy.</summary>
     public static readonly IPAddress Proxy = IPAddress.Parse("127.0.0.2");
 
-    public static HttpClient From(IPAddress source, Uri? baseAddress = null) => new(new SocketsHttpHandler
+    public static HttpClient From(IPAddress source, Uri? baseAddress = null) => new(Handler(source)) { BaseAddress = baseAddress };
+
+    /// <summary>A handler whose connections come from <paramref name="source"/>.</summary>
+    public static SocketsHttpHandler Handler(IPAddress source) => new()
     {
         ConnectCallback = async (context, cancellationToken) =>
         {
@@ -26,6 +29,5 @@ internal static class LoopbackHttp
                 throw;
             }
         },
-    })
-    { BaseAddress = baseAddress };
+    };
 }

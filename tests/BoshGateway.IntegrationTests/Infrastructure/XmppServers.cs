@@ -40,6 +40,16 @@ public sealed class XmppServers : IAsyncLifetime
 
     public static Task StopPrivateAsync(XmppServer server) => StopAsync(server, "prosody.sh");
 
+    /// <summary>Starts a private Prosody again on its own directory and ports (after a kill), with fresh accounts.</summary>
+    public static async Task RestartPrivateProsodyAsync(XmppServer server, params string[] users)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        var (exit, output) = await ProcessRunner.RunAsync("bash",
+            [Path.Combine(RepoPaths.Root, "tests", "servers", "prosody.sh"), "start", server.Directory, server.C2sPort.ToString(inv), server.HttpPort.ToString(inv), .. users],
+            TimeSpan.FromMinutes(1));
+        Assert.True(exit == 0, $"prosody.sh start failed ({exit}): {output}");
+    }
+
     /// <summary>Starts a private ejabberd (about 5 s; root only) with ejabberd.sh's knobs (EJABBERD_CERT, ...) set.</summary>
     public static async Task<XmppServer> StartPrivateEjabberdAsync(string name, IDictionary<string, string> environment, params string[] users)
         => await StartAsync(name, "ejabberdctl", "ejabberd.sh", requiresRoot: true, users: users, environment: environment);
