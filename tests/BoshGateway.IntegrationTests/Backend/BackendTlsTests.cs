@@ -80,13 +80,7 @@ public sealed class BackendTlsTests(BackendTlsServers servers) : IClassFixture<B
         var log = new LogCapture();
         await using var gateway = await GatewayHost.StartWithShippedTlsAsync(server.C2sPort, log, TrustCa);
 
-        await using var bosh = new BoshTestClient(gateway.BoshUrl, server.Domain);
-        await bosh.LoginAsync(BackendTlsServers.User, resource: "bosh");
-        await using var ws = new WebSocketTestClient();
-        await ws.LoginAsync(gateway.WebSocketUrl, server.Domain, BackendTlsServers.User, resource: "ws");
-
-        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/bosh", bosh.Jid);
-        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/ws", ws.Jid);
+        await LogInOverBothTransportsAsync(gateway, server);
         // Prosody's own word that both streams were encrypted (it logs one line per c2s TLS handshake).
         await EventuallyAsync(() => EncryptedStreams(server) >= encryptedBefore + 2, () => $"Prosody logged {EncryptedStreams(server) - encryptedBefore} encrypted streams, not 2");
         Assert.DoesNotContain(log.Lines, l => l.Contains("rejected", StringComparison.Ordinal));
@@ -100,13 +94,7 @@ public sealed class BackendTlsTests(BackendTlsServers servers) : IClassFixture<B
         var log = new LogCapture();
         await using var gateway = await GatewayHost.StartWithShippedTlsAsync(server.C2sPort, log, TrustCa);
 
-        await using var bosh = new BoshTestClient(gateway.BoshUrl, server.Domain);
-        await bosh.LoginAsync(BackendTlsServers.User, resource: "bosh");
-        await using var ws = new WebSocketTestClient();
-        await ws.LoginAsync(gateway.WebSocketUrl, server.Domain, BackendTlsServers.User, resource: "ws");
-
-        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/bosh", bosh.Jid);
-        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/ws", ws.Jid);
+        await LogInOverBothTransportsAsync(gateway, server);
         Assert.DoesNotContain(log.Lines, l => l.Contains("rejected", StringComparison.Ordinal));
     }
 
@@ -166,6 +154,18 @@ public sealed class BackendTlsTests(BackendTlsServers servers) : IClassFixture<B
 
         Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/direct", ws.Jid);
         await EventuallyAsync(() => EncryptedStreams(server) > encryptedBefore, () => "Prosody logged no encrypted stream");
+    }
+
+    /// <summary>Logs the test user in over BOSH and over WebSocket, each to a bound resource of its own.</summary>
+    private static async Task LogInOverBothTransportsAsync(GatewayHost gateway, XmppServer server)
+    {
+        await using var bosh = new BoshTestClient(gateway.BoshUrl, server.Domain);
+        await bosh.LoginAsync(BackendTlsServers.User, resource: "bosh");
+        await using var ws = new WebSocketTestClient();
+        await ws.LoginAsync(gateway.WebSocketUrl, server.Domain, BackendTlsServers.User, resource: "ws");
+
+        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/bosh", bosh.Jid);
+        Assert.Equal($"{BackendTlsServers.User}@{server.Domain}/ws", ws.Jid);
     }
 
     private async Task RefusedAsync(XmppServer server, string reason)

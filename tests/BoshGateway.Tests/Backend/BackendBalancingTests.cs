@@ -120,6 +120,11 @@ public class BackendBalancingTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         var first = connector.ConnectAsync(target, null, cancel.Token);
         var second = connector.ConnectAsync(target, null, cancel.Token);
+        for (var waited = 0; stalled.Accepted < 2; waited += 20)
+        {
+            Assert.True(waited < 15_000, "the first two connects never arrived");
+            await Task.Delay(20, Cancel);
+        }
 
         var third = await Assert.ThrowsAsync<BackendConnectException>(() => connector.ConnectAsync(target, null, Cancel));
         Assert.Equal(TimeSpan.FromSeconds(1), third.RetryAfter);
