@@ -2,7 +2,8 @@
 # The soak (issue #14): USERS users, half over BOSH and half over WebSocket, chat at RATE messages/s
 # for SECONDS while a fraction of them log out, reload the page or drop and come back every second;
 # then everyone logs out and the gateway must go back to where it was: memory, open files, threads,
-# sessions, backend connections and (with Redis) Redis keys as before the soak, within tolerances.
+# sessions, backend connections (beside the warm pool's idle streams) and (with Redis) Redis keys as
+# before the soak, within tolerances.
 #   bench/soak.sh [USERS] [RATE] [SECONDS]        (defaults 200 users, 50 msg/s, 120 s)
 #   SOAK_REDIS=1        a local redis-server under the gateway (Gateway:Redis, Gateway:Cluster:Secret)
 #   SOAK_CHURN=0.01     fraction of the users that churn every second (logout / reload / drop, evenly)
@@ -65,13 +66,30 @@ dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.
     --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
     --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 \
     --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Gateway:Telemetry:PrometheusEnabled=true \
+    --Gateway:Backends:Pool:Domains:0=localhost \
     --Logging:LogLevel:Default=Warning "${cluster_args[@]}" ${GATEWAY_ARGS:-} >"$out/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && break; sleep 0.2; done
 curl -sf "http://127.0.0.1:$gw/alive" >/dev/null || { echo "gateway did not start; see $out/gateway.log" >&2; exit 1; }
 
-# Sum of every series of one metric in the gateway's Prometheus text.
-metric() { curl -sf "http://127.0.0.1:$gw/metrics" | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'; }
+# Sum of every series of one metric in the gateway's Prometheus text (from $2, or a fresh scrape).
+metric() { { if [ -n "${2:-}" ]; then printf '%s\n' "$2"; else curl -sf "http://127.0.0.1:$gw/metrics"; fi; } | awk -v n="$1" '$1 == n || index($1, n "{") == 1 { s += $2 } END { printf "%d\n", s }'; }
+# Backend connections and c2s sockets held by sessions: the totals less the warm pool's idle streams (the
+# shipped default keeps Pool:Size of them per domain), read from one scrape; a refill or recycle in
+# flight makes them differ for a moment, so read until they agree twice in a row (at most 10 s).
+held_backend() { # prints "connections sockets pool"
+    local text idle conn sock last='' now
+    for _ in $(seq 10); do
+        text=$(curl -sf "http://127.0.0.1:$gw/metrics")
+        idle=$(metric boshgateway_backend_pool_idle "$text")
+        conn=$(( $(metric boshgateway_backend_active_connections "$text") - idle ))
+        sock=$(( $(ss -Htn state established "( dport = :$c2s )" | wc -l) - idle ))
+        now="$conn $sock $idle"
+        [ "$now" = "$last" ] && break
+        last=$now; sleep 1
+    done
+    echo "$now"
+}
 gen2_collections() { curl -sf "http://127.0.0.1:$gw/metrics" | awk '$1 ~ /^dotnet_gc_collections_total\{.*gen2/ { s += $2 } END { printf "%d\n", s }'; }
 proc_status() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$gateway_pid/status"; }
 
@@ -80,11 +98,12 @@ measure() { # name
     local name=$1 waited=0 sessions backend
     while :; do
         sessions=$(metric boshgateway_active_sessions) backend=$(metric boshgateway_backend_active_connections)
+        backend=$((backend - $(metric boshgateway_backend_pool_idle)))
         [ "$sessions" = 0 ] && [ "$backend" = 0 ] && break
         if [ "$waited" -ge 180 ]; then echo "   still $sessions sessions, $backend backend connections after ${waited} s" >&2; break; fi
         sleep 1; waited=$((waited + 1))
     done
-    echo "   sessions and backend connections at 0 after ${waited} s"
+    echo "   sessions and backend connections held by sessions at 0 after ${waited} s"
     if [ "$redis" = 1 ]; then
         # A session that ended without its client collecting the end (a reload, a drop, the server's
         # conflict) keeps its record for one Bosh:Inactivity (60 s), so that the client's next request,
@@ -107,8 +126,10 @@ measure() { # name
     printf -v "${name}_fds" %s "$(find "/proc/$gateway_pid/fd" -mindepth 1 | wc -l)"
     printf -v "${name}_threads" %s "$(proc_status Threads)"
     printf -v "${name}_sessions" %s "$(metric boshgateway_active_sessions)"
-    printf -v "${name}_backend" %s "$(metric boshgateway_backend_active_connections)"
-    printf -v "${name}_sockets" %s "$(ss -Htn state established "( dport = :$c2s )" | wc -l)"
+    local held; read -r -a held <<<"$(held_backend)"
+    printf -v "${name}_backend" %s "${held[0]}"
+    printf -v "${name}_sockets" %s "${held[1]}"
+    printf -v "${name}_pool" %s "${held[2]}"
     printf -v "${name}_redis" %s "$([ "$redis" = 1 ] && redis-cli -p "$redis_port" dbsize || echo -)"
     printf -v "${name}_redis_sessions" %s "$([ "$redis" = 1 ] && redis-cli -p "$redis_port" --scan --pattern 'bg:s:*' | wc -l || echo -)"
     if [ "$redis" = 1 ] && [ "$(redis-cli -p "$redis_port" --scan --pattern 'bg:s:*' | wc -l)" != 0 ]; then
@@ -164,8 +185,9 @@ row "GC committed memory (bytes)" "$base_committed" "$end_committed" -
 row "open file descriptors" "$base_fds" "$end_fds" $((base_fds + fd_tol))
 row "threads" "$base_threads" "$end_threads" $((base_threads + thread_tol))
 row "live sessions (metric)" "$base_sessions" "$end_sessions" 0
-row "backend connections (metric)" "$base_backend" "$end_backend" 0
-row "sockets to Prosody c2s (ss)" "$base_sockets" "$end_sockets" 0
+row "backend connections of sessions" "$base_backend" "$end_backend" 0
+row "sockets to Prosody c2s of sessions" "$base_sockets" "$end_sockets" 0
+row "warm pooled streams (idle)" "$base_pool" "$end_pool" -
 if [ "$redis" = 1 ]; then
     row "Redis keys (DBSIZE)" "$base_redis" "$end_redis" -
     row "Redis session keys (bg:s:*)" "$base_redis_sessions" "$end_redis_sessions" 0
