@@ -172,6 +172,41 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         }
     }
 
+    /// <summary>
+    /// Ends a stream no session ever took (a pooled one, a health check's): it has no write loop, so
+    /// <see cref="Close"/> would never get <c>&lt;/stream:stream&gt;</c> out. Writes it directly (at most
+    /// <see cref="CloseGrace"/>), then drops the connection.
+    /// </summary>
+    internal void Retire()
+    {
+        if (_events is null && Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+        {
+            _ = RetireAsync();
+        }
+        else
+        {
+            Close();
+        }
+    }
+
+    private async Task RetireAsync()
+    {
+        try
+        {
+            using var grace = new CancellationTokenSource(CloseGrace);
+            await _stream.WriteAsync(StreamClose, grace.Token);
+            await _stream.FlushAsync(grace.Token);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            // Gone already, or not reading: dropped below either way.
+        }
+        finally
+        {
+            Abort();
+        }
+    }
+
     private void Enqueue(ReadOnlyMemory<byte> data)
     {
         Interlocked.Add(ref _queuedBytes, data.Length);

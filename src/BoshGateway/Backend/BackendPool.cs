@@ -84,7 +84,7 @@ public sealed class BackendPool
                 }
             }
         }
-        stale?.ForEach(c => c.Dispose());
+        stale?.ForEach(c => c.Retire());
         Wake();
         return taken;
     }

@@ -126,6 +126,9 @@ public class BackendPoolTests
         try
         {
             await WaitUntilAsync(() => server.Accepted >= 3 && pool.IdleCount == 1, "idle streams are replaced");
+            // The replaced ones are closed (with </stream:stream>), not left open: one stream to the server.
+            await WaitUntilAsync(() => server.Open == 1, $"the server holds {server.Open} streams, not 1");
+            Assert.True(server.StreamCloses >= 2, $"{server.StreamCloses} streams closed with </stream:stream>");
         }
         finally
         {
@@ -156,6 +159,8 @@ public class BackendPoolTests
             await WaitUntilAsync(() => !destination.IsOut, "the destination is back");
             var link = await connector.ConnectAsync(target, null, Cancel);
             link.Abort();
+            // Nothing left behind: the checks' streams (failed or passed) and the session's are all closed.
+            await WaitUntilAsync(() => server.Open == 0, "every stream is closed");
         }
         finally
         {

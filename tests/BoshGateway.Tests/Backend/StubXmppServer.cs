@@ -19,6 +19,8 @@ internal sealed class StubXmppServer : IAsyncDisposable
     private readonly Task _accept;
     private int _accepted;
     private int _headers;
+    private int _open;
+    private int _streamCloses;
 
     public StubXmppServer(bool stalled = false)
     {
@@ -32,6 +34,12 @@ internal sealed class StubXmppServer : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections the gateway has not closed yet.</summary>
+    public int Open => Volatile.Read(ref _open);
+
+    /// <summary><c>&lt;/stream:stream&gt;</c> received: streams the gateway closed politely.</summary>
+    public int StreamCloses => Volatile.Read(ref _streamCloses);
 
     /// <summary>Stream headers received (a pooled stream handed to a session sends none).</summary>
     public int Headers => Volatile.Read(ref _headers);
@@ -57,6 +65,7 @@ internal sealed class StubXmppServer : IAsyncDisposable
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 Interlocked.Increment(ref _accepted);
+                Interlocked.Increment(ref _open);
                 lock (_clients)
                 {
                     _clients.Add(client);
@@ -83,6 +92,10 @@ internal sealed class StubXmppServer : IAsyncDisposable
                     return;
                 }
                 var text = Encoding.UTF8.GetString(buffer, 0, read);
+                if (text.Contains("</stream:stream>", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref _streamCloses);
+                }
                 if (text.Contains("<stream:stream", StringComparison.Ordinal))
                 {
                     var n = Interlocked.Increment(ref _headers);
@@ -95,6 +108,10 @@ internal sealed class StubXmppServer : IAsyncDisposable
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _open);
         }
     }
 
