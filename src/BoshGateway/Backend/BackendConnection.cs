@@ -162,6 +162,14 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     public void Close()
     {
+        if (_events is null)
+        {
+            if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
+            {
+                _ = CloseUnstartedAsync();
+            }
+            return;
+        }
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
             Enqueue(StreamClose);
@@ -173,23 +181,11 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     }
 
     /// <summary>
-    /// Ends a stream no session ever took (a pooled one, a health check's): it has no write loop, so
-    /// <see cref="Close"/> would never get <c>&lt;/stream:stream&gt;</c> out. Writes it directly (at most
-    /// <see cref="CloseGrace"/>), then drops the connection.
+    /// Ends a stream that was never started (a pooled one, a health check's): it has no write loop to get
+    /// <c>&lt;/stream:stream&gt;</c> out, so it is written here (at most <see cref="CloseGrace"/>), then the
+    /// connection is dropped.
     /// </summary>
-    internal void Retire()
-    {
-        if (_events is null && Interlocked.CompareExchange(ref _state, 1, 0) == 0)
-        {
-            _ = RetireAsync();
-        }
-        else
-        {
-            Close();
-        }
-    }
-
-    private async Task RetireAsync()
+    private async Task CloseUnstartedAsync()
     {
         try
         {

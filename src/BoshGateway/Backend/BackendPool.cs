@@ -84,7 +84,7 @@ public sealed class BackendPool
                 }
             }
         }
-        stale?.ForEach(c => c.Retire());
+        stale?.ForEach(c => c.Close());
         Wake();
         return taken;
     }

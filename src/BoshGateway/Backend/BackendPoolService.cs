@@ -70,14 +70,14 @@ internal sealed partial class BackendPoolService : BackgroundService
         }
         finally
         {
-            _pool.Clear().ForEach(c => c.Retire());
+            _pool.Clear().ForEach(c => c.Close());
         }
     }
 
     private void Pass(CancellationToken stoppingToken)
     {
         var (close, open) = _pool.Maintain();
-        close.ForEach(c => c.Retire());
+        close.ForEach(c => c.Close());
         foreach (var domain in open)
         {
             _ = FillAsync(domain, stoppingToken);
@@ -118,7 +118,7 @@ internal sealed partial class BackendPoolService : BackgroundService
         catch (OperationCanceledException)
         {
         }
-        _pool.Opened(domain, connection)?.Retire();
+        _pool.Opened(domain, connection)?.Close();
     }
 
     private async Task CheckAsync(BackendDestination destination, string domain, CancellationToken stoppingToken)
@@ -128,7 +128,7 @@ internal sealed partial class BackendPoolService : BackgroundService
             var target = BackendRoute.Resolve(_options.Value.Backends, domain, route: null).At(destination.Address);
             var connection = await _connector.OpenAsync(target, destination, _pool.Language, stoppingToken);
             // It passed (OpenAsync put the destination back in service); the pool refills on its own.
-            connection.Retire();
+            connection.Close();
             _pool.Wake();
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
