@@ -4,9 +4,13 @@
 # side with ratios. Every run gets freshly started processes (server, and gateway where used), so
 # memory and CPU figures belong to that run alone.
 #   bench/side-by-side.sh [USERS] [RATE] [SECONDS]      (defaults 200 users, 200 msg/s, 20 s)
-#   SCENARIO=chat|idle|login-storm|reconnect-storm   SERVERS="prosody ejabberd"
-#   TRANSPORTS="websocket bosh"   LABELS="gateway native"   MECHANISM=PLAIN|SCRAM-SHA-1   CONCURRENCY=50
+#   SCENARIO=chat|idle|login-storm|reconnect-storm|session-start   SERVERS="prosody ejabberd"
+#   TRANSPORTS="websocket bosh"   LABELS="gateway native"   MECHANISM=PLAIN|SCRAM-SHA-1
+#   CONCURRENCY=50 (session-start: 1)
 #   GATEWAY_ARGS="--Some:Option=value ..." (extra gateway options, e.g. to compare a setting)
+#   BACKEND_TLS=1: Prosody requires STARTTLS with a certificate from a test CA made in the run's folder
+#     (tests/servers/test-ca.sh), and the gateway verifies it (Tls=Auto, TrustedCaFile) instead of Tls=None
+#   PAUSE_MS=50 (session-start: pause between one session's end and the next start)
 # RATE is messages/s for chat and the first step's logins/s for login-storm. Everything runs on
 # loopback; every run is bounded (SECONDS plus login time; the generator stops itself after 10 min
 # more). Results (JSON, one file per run, and the logs) go to .tmp/bench/<time>/.
@@ -17,6 +21,8 @@ scenario=${SCENARIO:-chat}
 servers=${SERVERS:-prosody ejabberd}
 transports=${TRANSPORTS:-websocket bosh}
 mechanism=${MECHANISM:-PLAIN}
+if [ "$scenario" = session-start ]; then concurrency=${CONCURRENCY:-1}; else concurrency=${CONCURRENCY:-50}; fi
+backend_tls=${BACKEND_TLS:-0}
 out=.tmp/bench/$(date +%Y%m%d-%H%M%S)-$scenario; mkdir -p "$out"; chmod 755 .tmp "$out" 2>/dev/null || true
 c2s=25722 http=25780 gw=25790
 # Each session holds a client socket and a backend socket in the gateway: raise the open-file limit
@@ -28,11 +34,20 @@ dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
 dotnet build bench/BoshGateway.LoadGenerator -c Release -v quiet -nologo >/dev/null
 gen=bench/BoshGateway.LoadGenerator/bin/Release/net10.0/BoshGateway.LoadGenerator.dll
 accounts=(); for i in $(seq 1 "$users"); do accounts+=("load$i"); done
+gateway_tls=(--Gateway:Backends:Default:Tls=None)
+if [ "$backend_tls" = 1 ]; then
+    # The gateway dials 127.0.0.1 and checks the certificate against the domain, localhost (the SAN).
+    tests/servers/test-ca.sh "$out/ca"
+    gateway_tls=(--Gateway:Backends:Default:Tls=Auto "--Gateway:Backends:Default:TrustedCaFile=$(cd "$out/ca" && pwd)/ca.crt")
+fi
 
 server_pid='' gateway_pid='' server_dir=''
 start_server() { # server run-name
     server_dir=$out/$2-server
-    if [ "$1" = prosody ]; then
+    if [ "$1" = prosody ] && [ "$backend_tls" = 1 ]; then
+        PROSODY_CERT="$out/ca/localhost" PROSODY_REQUIRE_TLS=1 PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$server_dir" "$c2s" "$http" "${accounts[@]}" >/dev/null
+        server_pid=$(cat "$server_dir/server.pid")
+    elif [ "$1" = prosody ]; then
         PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$server_dir" "$c2s" "$http" "${accounts[@]}" >/dev/null
         server_pid=$(cat "$server_dir/server.pid")
     else
@@ -52,7 +67,7 @@ trap stop_all EXIT
 start_gateway() { # run-name
     # shellcheck disable=SC2086
     dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
-        --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
+        --Gateway:Backends:Default:Port="$c2s" "${gateway_tls[@]}" \
         --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Logging:LogLevel:Default=Warning ${GATEWAY_ARGS:-} >"$out/$1-gateway.log" 2>&1 &
     gateway_pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && return; sleep 0.2; done
@@ -75,7 +90,14 @@ run() { # server transport label(gateway|native)
     echo "== $label over $transport to $server ($scenario, $users users)"
     dotnet "$gen" --label "$label" --transport "$transport" --url "$url" --domain localhost --user-prefix load \
         --users "$users" --scenario "$scenario" --rate "$rate" --duration "$seconds" --wait 30 --mechanism "$mechanism" \
-        --concurrency "${CONCURRENCY:-50}" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
+        --concurrency "$concurrency" --pause "${PAUSE_MS:-50}" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
+    if [ "$label" = gateway ] && [ -f "$out/$name.json" ]; then
+        # Where the sessions' server streams came from (warm pool or a fresh connect), from /metrics.
+        curl -sf "http://127.0.0.1:$gw/metrics" | python3 -c 'import json, re, sys
+takes = {m[0]: int(float(m[1])) for m in re.findall(r"boshgateway_backend_pool_takes[_a-z]*\{[^}]*result=\"(hit|miss)\"[^}]*\} (\S+)", sys.stdin.read())}
+f = sys.argv[1]; r = json.load(open(f)); r["gateway_pool_hits"] = takes.get("hit", 0); r["gateway_pool_misses"] = takes.get("miss", 0)
+json.dump(r, open(f, "w"), indent=2)' "$out/$name.json" || true
+    fi
     stop_all
 }
 for s in $servers; do

@@ -4,10 +4,12 @@ Markdown tables: per server and transport, the gateway beside the server's own e
     bench/summarize.py .tmp/bench/20261123-060000-chat [more folders]"""
 import glob, json, os, sys
 
-KEYS = ["login_failures", "logins_per_second", "login_ms_p50", "login_ms_p99", "login_storm_limit",
+KEYS = ["session_starts", "session_start_failures", "session_start_ms_p50", "session_start_ms_p99", "session_start_ms_mean",
+        "connect_and_start_ms_p50", "connect_and_start_ms_p99", "gateway_pool_hits", "gateway_pool_misses",
+        "login_failures", "logins_per_second", "login_ms_p50", "login_ms_p99", "login_storm_limit",
         "rate_per_second", "messages_sent", "messages_lost", "messages_duplicated", "messages_reordered",
         "latency_ms_p50", "latency_ms_p99", "latency_ms_p999",
-        "reconnect_failures", "reconnect_first_attempt_failures", "reconnect_retries", "reconnect_seconds", "reconnects_per_second", "reconnect_ms_p50", "reconnect_ms_p99",
+        "reconnect_failures", "reconnect_first_attempt_failures", "reconnect_first_attempt_failure_reasons", "bosh_session_creation_5xx_resends", "bosh_5xx_resends", "reconnect_retries", "reconnect_seconds", "reconnects_per_second", "reconnect_ms_p50", "reconnect_ms_p99",
         "{s}_cpu_ms_per_message", "gateway_cpu_ms_per_message", "{s}_cpu_ms_per_login", "gateway_cpu_ms_per_login",
         "{s}_kib_per_session", "gateway_kib_per_session", "gateway_rss_kib"]
 

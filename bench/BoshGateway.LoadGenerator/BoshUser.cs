@@ -36,7 +36,18 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         set => _inbox.OnMessage = value;
     }
 
+    /// <summary>Requests resent after an HTTP 5xx (the same rid, as XEP-0124 says), by all BOSH users of this process; the session-creation ones also apart.</summary>
+    public static int Resent5xx, ResentCreation5xx;
+
     public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => Send(xml, ""), () => Send("", $"xmpp:restart='true' to='{domain}' xml:lang='en'"), credentials, cancellationToken);
+    }
+
+    public Task ConnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var rid = Interlocked.Increment(ref _rid);
         _nextToTake = rid;
@@ -44,7 +55,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         var at = created.IndexOf("sid='", StringComparison.Ordinal) is var i and >= 0 ? i + 5 : created.IndexOf("sid=\"", StringComparison.Ordinal) + 5;
         _sid = created[at..created.IndexOfAny(['\'', '"'], at)];
         Pump();
-        Jid = await XmppLogin.RunAsync(_inbox, xml => Send(xml, ""), () => Send("", $"xmpp:restart='true' to='{domain}' xml:lang='en'"), credentials, cancellationToken);
+        await XmppLogin.WaitForFeaturesAsync(_inbox, cancellationToken);
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => Send(Stanzas.Message(to, body), "");
@@ -174,6 +185,11 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
                 using var response = await http.PostAsync(url, content, cancellationToken);
                 if ((int)response.StatusCode >= 500 && attempt < 5)
                 {
+                    Interlocked.Increment(ref Resent5xx);
+                    if (_sid.Length == 0)
+                    {
+                        Interlocked.Increment(ref ResentCreation5xx);
+                    }
                     await Task.Delay(200, cancellationToken);
                     continue;
                 }
@@ -248,7 +264,8 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         if (_sid.Length > 0 && !_stop.IsCancellationRequested && !_ended)
         {
             var answered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-            await Send("<presence type='unavailable' xmlns='jabber:client'/>", "type='terminate'", answered);
+            // Logged in: unavailable presence with the terminate, as Strophe.js does; a session that never logged in (session-start) just ends.
+            await Send(Jid.Length > 0 ? "<presence type='unavailable' xmlns='jabber:client'/>" : "", "type='terminate'", answered);
             try
             {
                 await answered.Task.WaitAsync(TimeSpan.FromSeconds(5));

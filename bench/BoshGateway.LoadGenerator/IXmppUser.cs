@@ -5,7 +5,14 @@ internal interface IXmppUser : IAsyncDisposable
 {
     string Jid { get; }
 
+    /// <summary>Connects, starts a stream, logs in, binds and sends presence: <see cref="ConnectAsync"/>, <see cref="StartAsync"/>, then SASL.</summary>
     Task LoginAsync(Credentials credentials, CancellationToken cancellationToken);
+
+    /// <summary>Opens the transport (WebSocket: the upgraded connection; BOSH: nothing, HTTP connections are pooled).</summary>
+    Task ConnectAsync(CancellationToken cancellationToken);
+
+    /// <summary>Starts the stream (WebSocket <c>&lt;open/&gt;</c>, BOSH session creation) and returns once its features arrive.</summary>
+    Task StartAsync(CancellationToken cancellationToken);
 
     /// <summary>Drops the connection as a lost network or a closed laptop does: no logout, nothing more sent.</summary>
     void Abort();

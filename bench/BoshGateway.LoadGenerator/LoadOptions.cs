@@ -38,6 +38,9 @@ internal sealed class LoadOptions
 
     public int Wait { get; private set; } = 30;
 
+    /// <summary>session-start: the pause after one user's session has ended before the next starts (each of the concurrent loops).</summary>
+    public TimeSpan Pause { get; private set; } = TimeSpan.FromMilliseconds(50);
+
     public string? Json { get; private set; }
 
     public List<ProcessMeter> Processes { get; } = [];
@@ -72,15 +75,16 @@ internal sealed class LoadOptions
                 case "--rate": o.Rate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--duration": o.Duration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--wait": o.Wait = int.Parse(value, CultureInfo.InvariantCulture); break;
+                case "--pause": o.Pause = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--json": o.Json = value; break;
                 case "--pid": o.Processes.Add(ProcessMeter.Parse(value)); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
-        if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak") || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
+        if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak" or "session-start") || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
             || (o.Transport == "both") != (o.WebSocketUrl is not null) || o.Churn is < 0 or > 1)
         {
-            throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|login-storm|reconnect-storm|soak, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1");
+            throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|login-storm|reconnect-storm|soak|session-start, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1");
         }
         return o;
     }

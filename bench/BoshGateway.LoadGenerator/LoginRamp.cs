@@ -4,9 +4,12 @@ using System.Globalization;
 namespace BoshGateway.LoadGenerator;
 
 /// <summary>What logging in a batch of users took: the users (null where login failed), failures, per-login times.</summary>
-internal sealed record LoginBatch(IXmppUser?[] Users, int Failures, List<double> LoginMs, TimeSpan Elapsed)
+internal sealed record LoginBatch(IXmppUser?[] Users, int Failures, List<double> LoginMs, TimeSpan Elapsed, Dictionary<string, int> FailureReasons)
 {
     public double PerSecond => Math.Round((Users.Length - Failures) / Math.Max(Elapsed.TotalSeconds, 0.001), 1);
+
+    /// <summary>The failures by reason, e.g. <c>resource-constraint: 12, HTTP 503: 3</c> (empty when none).</summary>
+    public string FailureReasonsText => string.Join(", ", FailureReasons.OrderByDescending(r => r.Value).Select(r => $"{r.Key}: {r.Value}"));
 }
 
 /// <summary>Logs in users <c>prefix1…prefixN</c>, either with a bounded number at once or arriving at a fixed rate.</summary>
@@ -64,6 +67,11 @@ internal sealed class LoginRamp(LoadOptions options, Func<int, IXmppUser> newUse
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             Interlocked.Increment(ref batch.Failures);
+            var reason = FailureReason(ex);
+            lock (batch)
+            {
+                batch.FailureReasons[reason] = batch.FailureReasons.GetValueOrDefault(reason) + 1;
+            }
             if (Interlocked.Increment(ref _reported) <= 3)
             {
                 Console.Error.WriteLine($"login {i + 1}: {ex.GetType().Name}: {ex.Message}");
@@ -71,6 +79,25 @@ internal sealed class LoginRamp(LoadOptions options, Func<int, IXmppUser> newUse
             user.Abort();
             await user.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A short name for why a login failed: the stream error's condition (<c>resource-constraint</c>), a BOSH
+    /// terminate's condition (<c>terminate remote-connection-failed</c>), the HTTP status, or the exception type.
+    /// </summary>
+    public static string FailureReason(Exception ex)
+    {
+        var text = ex.Message;
+        var at = text.IndexOf(" xmlns='urn:ietf:params:xml:ns:xmpp-streams'", StringComparison.Ordinal);
+        if (at > 0 && text.LastIndexOf('<', at) is var open and >= 0)
+        {
+            return text[(open + 1)..at];
+        }
+        if (text.IndexOf("condition='", StringComparison.Ordinal) is var c and >= 0 && Stanzas.IsTerminate(text))
+        {
+            return "terminate " + text[(c + 11)..text.IndexOf('\'', c + 11)];
+        }
+        return ex is HttpRequestException { StatusCode: { } status } ? $"HTTP {(int)status}" : ex.GetType().Name;
     }
 
     /// <summary>Logs out (or, after <see cref="IXmppUser.Abort"/>, just releases) every user of a batch.</summary>
@@ -89,12 +116,13 @@ internal sealed class LoginRamp(LoadOptions options, Func<int, IXmppUser> newUse
     {
         public readonly IXmppUser?[] Users = new IXmppUser?[count];
         public readonly List<double> LoginMs = [];
+        public readonly Dictionary<string, int> FailureReasons = [];
         public int Failures;
 
         public LoginBatch Done(TimeSpan elapsed)
         {
             LoginMs.Sort();
-            return new LoginBatch(Users, Failures, LoginMs, elapsed);
+            return new LoginBatch(Users, Failures, LoginMs, elapsed, FailureReasons);
         }
     }
 }

@@ -35,6 +35,10 @@ if (options.Scenario == "login-storm")
     await LoginStorm.RunAsync(options, ramp, result, stop.Token);
     failed = result["login_storm_limit"] is string limit && limit.StartsWith("failures", StringComparison.Ordinal) && (double)result["logins_per_second"] == 0;
 }
+else if (options.Scenario == "session-start")
+{
+    failed = !await SessionStart.RunAsync(options, NewUser, result, stop.Token);
+}
 else if (options.Scenario == "soak")
 {
     failed = !await Soak.RunAsync(options, NewUser, result, stop.Token);
@@ -83,6 +87,12 @@ else
         await Chat.RunAsync(options, options.Duration, users!, result, stop.Token);
     }
     await ramp.DisposeAsync(users);
+}
+if (options.Transport != "websocket")
+{
+    // 5xx answers (503 + Retry-After when the gateway's connect queue is full) are resent with the same rid, not counted as failures.
+    result["bosh_5xx_resends"] = BoshUser.Resent5xx;
+    result["bosh_session_creation_5xx_resends"] = BoshUser.ResentCreation5xx;
 }
 
 foreach (var (key, value) in result)

@@ -47,6 +47,7 @@ internal static class ReconnectStorm
         var neverBack = back.Count(u => u is null);
         result["reconnect_failures"] = neverBack;
         result["reconnect_first_attempt_failures"] = firstFailures;
+        result["reconnect_first_attempt_failure_reasons"] = again.FailureReasonsText;
         result["reconnect_retries"] = retries;
         result["reconnect_seconds"] = Math.Round(seconds, 2);
         result["reconnects_per_second"] = Math.Round((back.Length - neverBack) / seconds, 1);

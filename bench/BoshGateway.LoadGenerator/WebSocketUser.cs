@@ -22,15 +22,27 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         set => _inbox.OnMessage = value;
     }
 
+    private string Open => $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
+
     public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
+    {
+        await ConnectAsync(cancellationToken);
+        await StartAsync(cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(Open, cancellationToken), credentials, cancellationToken);
+    }
+
+    public async Task ConnectAsync(CancellationToken cancellationToken)
     {
         _socket.Options.AddSubProtocol("xmpp");
         _socket.Options.KeepAliveInterval = TimeSpan.Zero;
         await _socket.ConnectAsync(url, cancellationToken);
         _receiving = ReceiveLoopAsync();
-        var open = $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
-        await SendAsync(open, cancellationToken);
-        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(open, cancellationToken), credentials, cancellationToken);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await SendAsync(Open, cancellationToken);
+        await XmppLogin.WaitForFeaturesAsync(_inbox, cancellationToken);
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), cancellationToken);

@@ -3,15 +3,17 @@ namespace BoshGateway.LoadGenerator;
 /// <summary>The login both transports go through once their stream is open: SASL (PLAIN or SCRAM-SHA-1), stream restart, bind, presence.</summary>
 internal static class XmppLogin
 {
-    /// <summary>Logs in over a stream whose answers arrive in <paramref name="inbox"/>; returns the bound JID.</summary>
+    /// <summary>Waits for the first stream features (SASL mechanisms) of a stream just opened; throws on a stream error instead.</summary>
+    public static async Task<string> WaitForFeaturesAsync(Inbox inbox, CancellationToken cancellationToken)
+    {
+        var features = await inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal) || Stanzas.IsStreamError(x), "SASL mechanisms", cancellationToken);
+        return Stanzas.IsStreamError(features) ? throw new InvalidOperationException($"stream error before login: {features}") : features;
+    }
+
+    /// <summary>Logs in over a stream whose features have arrived and whose answers arrive in <paramref name="inbox"/>; returns the bound JID.</summary>
     public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, Credentials credentials, CancellationToken cancellationToken)
     {
         var user = credentials.User;
-        var features = await inbox.WaitForAsync(x => x.Contains("mechanisms", StringComparison.Ordinal) || Stanzas.IsStreamError(x), "SASL mechanisms", cancellationToken);
-        if (Stanzas.IsStreamError(features))
-        {
-            throw new InvalidOperationException($"{user}: stream error before login: {features}");
-        }
         ScramSha1? scram = null;
         if (credentials.Mechanism == "SCRAM-SHA-1")
         {
