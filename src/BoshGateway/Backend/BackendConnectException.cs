@@ -21,6 +21,9 @@ public sealed class BackendConnectException : Exception
     /// </summary>
     public TimeSpan? RetryAfter { get; init; }
 
+    /// <summary>The server took longer than the connect timeout (TCP, TLS and stream open together).</summary>
+    public bool TimedOut { get; init; }
+
     /// <summary>
     /// The server refused the stream for reasons of the domain asked for (<c>host-unknown</c>, <c>host-gone</c>,
     /// <c>improper-addressing</c>): says nothing about the server's health, and another server of the

@@ -80,18 +80,21 @@ internal sealed partial class BackendConnector(
             throw new BackendConnectException($"too many connects to {destination.Key} under way") { RetryAfter = RetryAfter(backends) };
         }
         destination.Use(target.Domain);
+        var started = time.GetTimestamp();
         try
         {
             var connection = await DialAsync(target, language, cancellationToken);
             connection.Destination = destination;
-            if (destination.Succeeded())
+            if (destination.Succeeded(time.GetTimestamp()))
             {
                 Log.DestinationBack(logger, destination.Key);
             }
             return connection;
         }
-        catch (BackendConnectException ex) when (!ex.ConcernsDomain)
+        catch (BackendConnectException ex) when (!ex.ConcernsDomain && !(ex.TimedOut && destination.AnsweredSince(started)))
         {
+            // (A timeout while other connects to the same server completed is a busy server, e.g. in a
+            // reconnect storm, not a dead one: taking it out would refuse everyone until its health check.)
             if (destination.Failed(ex.Message, time.GetTimestamp(), time, backends.RetryBackoff, backends.MaxRetryBackoff))
             {
                 Log.DestinationOut(logger, destination.Key, target.Domain, ex.Message);
@@ -154,7 +157,7 @@ internal sealed partial class BackendConnector(
             var failure = ex switch
             {
                 BackendConnectException => ex,
-                OperationCanceledException when !cancellationToken.IsCancellationRequested => new BackendConnectException("timed out connecting to the server", ex),
+                OperationCanceledException when !cancellationToken.IsCancellationRequested => new BackendConnectException("timed out connecting to the server", ex) { TimedOut = true },
                 OperationCanceledException => ex,
                 _ => new BackendConnectException("cannot connect to the server: " + ex.Message, ex),
             };

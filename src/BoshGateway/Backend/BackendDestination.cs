@@ -22,6 +22,7 @@ public sealed class BackendDestination
     private string? _lastFailure;
     private string? _lastDomain;
     private long _busyToldAt = long.MinValue;
+    private long _answeredAt = long.MinValue; // when a connect last completed
 
     internal BackendDestination(DestinationAddress address, int maxConnectsInFlight)
     {
@@ -69,16 +70,20 @@ public sealed class BackendDestination
     internal void SessionEnded() => Interlocked.Decrement(ref _sessions);
 
     /// <summary>A connect, handshake or health check worked: back in service. True when it was out until now.</summary>
-    internal bool Succeeded()
+    internal bool Succeeded(long now)
     {
         lock (_sync)
         {
+            Volatile.Write(ref _answeredAt, now);
             var wasOut = Volatile.Read(ref _outUntil) != 0;
             _failures = 0;
             Volatile.Write(ref _outUntil, 0);
             return wasOut;
         }
     }
+
+    /// <summary>True when a connect to this server completed at or after <paramref name="since"/>: it is answering.</summary>
+    internal bool AnsweredSince(long since) => Volatile.Read(ref _answeredAt) >= since;
 
     /// <summary>A connect or handshake failed: out for a backoff that doubles with each failure in a row. True when it was in service until now.</summary>
     internal bool Failed(string reason, long now, TimeProvider time, TimeSpan backoff, TimeSpan maxBackoff)

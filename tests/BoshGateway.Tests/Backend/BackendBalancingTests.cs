@@ -92,6 +92,32 @@ public class BackendBalancingTests
     }
 
     [Fact]
+    public async Task ATimeout_WhileTheServerAnsweredOthers_IsBusyNotDown()
+    {
+        // A reconnect storm: the server answers, slowly. Only a server that answered nothing during the wait is taken out.
+        await using var server = new StubXmppServer { Answers = n => n == 2 };
+        var connector = BackendTestConnectors.Create(Options(), out var destinations, out _);
+        var target = Target((server.Port, 1)) with { ConnectTimeout = TimeSpan.FromSeconds(1) };
+        var slow = connector.ConnectAsync(target, null, Cancel);
+        for (var waited = 0; server.Accepted < 1; waited += 20)
+        {
+            Assert.True(waited < 15_000, "the first connect never arrived");
+            await Task.Delay(20, Cancel);
+        }
+        var answered = await connector.ConnectAsync(target, null, Cancel);
+
+        var timedOut = await Assert.ThrowsAsync<BackendConnectException>(() => slow);
+        Assert.True(timedOut.TimedOut);
+        var destination = destinations.Get(target.Destinations[0]);
+        Assert.False(destination.IsOut);
+
+        // Alone, a timeout does take it out.
+        await Assert.ThrowsAsync<BackendConnectException>(() => connector.ConnectAsync(target, null, Cancel));
+        Assert.True(destination.IsOut);
+        answered.Abort();
+    }
+
+    [Fact]
     public async Task DomainStreamErrors_DoNotTakeTheServerOutOfService()
     {
         // Anyone can ask for a domain the server does not host: its host-unknown must not cost everyone the server.

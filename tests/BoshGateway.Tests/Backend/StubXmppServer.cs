@@ -31,6 +31,9 @@ internal sealed class StubXmppServer : IAsyncDisposable
 
     public bool Stalled { get; set; }
 
+    /// <summary>Which connections (numbered from 1 in accept order) get answers; all when unset (and not <see cref="Stalled"/>).</summary>
+    public Func<int, bool>? Answers { get; set; }
+
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     public int Accepted => Volatile.Read(ref _accepted);
@@ -64,13 +67,13 @@ internal sealed class StubXmppServer : IAsyncDisposable
             while (true)
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                Interlocked.Increment(ref _accepted);
+                var number = Interlocked.Increment(ref _accepted);
                 Interlocked.Increment(ref _open);
                 lock (_clients)
                 {
                     _clients.Add(client);
                 }
-                _ = ServeAsync(client);
+                _ = ServeAsync(client, number);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -78,7 +81,7 @@ internal sealed class StubXmppServer : IAsyncDisposable
         }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeAsync(TcpClient client, int number)
     {
         try
         {
@@ -99,7 +102,7 @@ internal sealed class StubXmppServer : IAsyncDisposable
                 if (text.Contains("<stream:stream", StringComparison.Ordinal))
                 {
                     var n = Interlocked.Increment(ref _headers);
-                    if (!Stalled)
+                    if (!Stalled && (Answers?.Invoke(number) ?? true))
                     {
                         await stream.WriteAsync(Encoding.UTF8.GetBytes(Header.Replace("{0}", n.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + Features), _stop.Token);
                     }
