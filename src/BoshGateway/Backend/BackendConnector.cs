@@ -107,8 +107,9 @@ internal sealed partial class BackendConnector(
         }
     }
 
+    /// <summary>The queue's own wait, at most 5 s: the client has already waited that long once.</summary>
     private static TimeSpan RetryAfter(BackendsOptions backends) =>
-        TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(backends.ConnectQueueTimeout.TotalSeconds)));
+        TimeSpan.FromSeconds(Math.Clamp(Math.Ceiling(backends.ConnectQueueTimeout.TotalSeconds), 1, 5));
 
     private async Task<BackendConnection> DialAsync(BackendTarget target, string? language, CancellationToken cancellationToken)
     {
