@@ -44,8 +44,7 @@ public sealed class BoshOptions
 
     /// <summary>
     /// Least time between writing an answer that carried payload and writing the session's next answer,
-    /// so clients that take answers in arrival order still see them in rid order. Only an answer whose request
-    /// came while another was outstanding waits (a login's steps never do). Default 20 ms; 0 disables.
+    /// so clients that take answers in arrival order still see them in rid order. Default 20 ms; 0 disables.
     /// </summary>
     public TimeSpan AnswerSpacing { get; set; } = TimeSpan.FromMilliseconds(20);
 
