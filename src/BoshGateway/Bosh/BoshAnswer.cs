@@ -5,19 +5,15 @@ namespace BoshGateway.Bosh;
 /// to their HTTP connections in rid order, and an answer written right after one that carried
 /// payload waits a moment (<c>Gateway:Bosh:AnswerSpacing</c>): clients holding two connections
 /// (StanzaJS) process answers in arrival order, so two answers on the wire at once could be taken
-/// in the wrong order, which breaks XEP-0198 counts. Sessions with sparse traffic never wait, and neither
-/// does the answer to a request that came when the session had nothing else outstanding (it was sent
-/// after the previous answer left: a login's steps, a quiet chat's).
+/// in the wrong order, which breaks XEP-0198 counts. Sessions with sparse traffic never wait.
 /// </summary>
 public sealed class BoshAnswer
 {
     private readonly Task<long> _previousWritten;
     private readonly TaskCompletionSource<long>? _written;
-    private readonly bool _spaced;
 
-    internal BoshAnswer(byte[] body, bool hasPayload, Task<long> previousWritten, TaskCompletionSource<long>? written, bool spaced = true)
+    internal BoshAnswer(byte[] body, bool hasPayload, Task<long> previousWritten, TaskCompletionSource<long>? written)
     {
-        _spaced = spaced;
         Body = body;
         HasPayload = hasPayload;
         _previousWritten = previousWritten;
@@ -44,7 +40,7 @@ public sealed class BoshAnswer
         try
         {
             var writtenAt = await _previousWritten.WaitAsync(limit, time);
-            if (writtenAt != 0 && spacing > TimeSpan.Zero && _spaced)
+            if (writtenAt != 0 && spacing > TimeSpan.Zero)
             {
                 var remaining = spacing - time.GetElapsedTime(writtenAt);
                 if (remaining > TimeSpan.Zero)

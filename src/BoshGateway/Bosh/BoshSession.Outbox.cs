@@ -93,7 +93,7 @@ public sealed partial class BoshSession
         TrimResponseCache();
         request.AbortRegistration.Unregister();
         var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var answer = new BoshAnswer(body, body.AsSpan().EndsWith("</body>"u8), _lastWritten, written, spaced: !request.CameAlone);
+        var answer = new BoshAnswer(body, body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
         _lastWritten = written.Task;
         request.Completion.TrySetResult(answer);
     }

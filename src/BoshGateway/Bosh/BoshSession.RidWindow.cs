@@ -57,7 +57,7 @@ public sealed partial class BoshSession
             immediate = BoshAnswer.Immediate(OutOfWindow($"rid {rid} outside the window starting at {_nextRid}"));
             return false;
         }
-        request = new HeldRequest(rid) { CameAlone = _held.Count == 0 && _waiting.Count == 0 && _blocked is null && _lastWritten.IsCompleted };
+        request = new HeldRequest(rid);
         if (rid > _nextRid)
         {
             _metrics.RidEvent(RidEventKind.Reordered);

@@ -220,13 +220,6 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
 
         public KeyValuePair<string, string>[]? ReportAttributes { get; set; }
 
-        /// <summary>
-        /// It came while the session had no other request outstanding and every earlier answer was written:
-        /// the client sent it after the previous answer left, so its answer cannot cross that one on the wire
-        /// and needs no <c>AnswerSpacing</c> (a login, a quiet chat).
-        /// </summary>
-        public bool CameAlone { get; init; }
-
         /// <summary>Written and read under the session lock only; only ever unregistered (never disposed) there.</summary>
         public CancellationTokenRegistration AbortRegistration { get; set; }
     }

@@ -434,25 +434,6 @@ public class BoshSessionTests
     }
 
     [Fact]
-    public async Task ARequestSentAfterThePreviousAnswerLeft_IsNotSpaced()
-    {
-        // A login's steps: each request comes once the previous answer was written, with nothing else out.
-        var h = new SessionHarness();
-        var first = h.Send(1001);
-        h.Backend.Server("<message id='1'/>");
-        var a1 = await first.Answer;
-        await a1.WaitForTurnAsync(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), h.Time);
-        a1.MarkWritten(h.Time);
-
-        var second = h.Send(1002);
-        h.Backend.Server("<message id='2'/>");
-        var a2 = await second.Answer;
-        Assert.True(a2.HasPayload);
-        // No time passes on the fake clock: without the spacing rule it would wait the full second.
-        await a2.WaitForTurnAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), h.Time).AsTask().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
-    }
-
-    [Fact]
     public void Tick_AsksTheBackendForAKeepAlive()
     {
         var h = new SessionHarness();
