@@ -271,10 +271,13 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     internal static byte[] StreamHeader(string domain, string? language)
     {
-        var lang = IsLanguageTag(language) ? language : "en";
+        var lang = StreamLanguage(language);
         return System.Text.Encoding.UTF8.GetBytes(
             $"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0' xml:lang='{lang}'>");
     }
+
+    /// <summary>The <c>xml:lang</c> a stream header opened for <paramref name="language"/> carries: it, when a valid tag, else <c>en</c>.</summary>
+    internal static string StreamLanguage(string? language) => IsLanguageTag(language) ? language : "en";
 
     internal static bool IsLanguageTag([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? tag) =>
         !string.IsNullOrEmpty(tag) && tag.Length <= 35 && tag.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');

@@ -56,7 +56,7 @@ public sealed class BackendPool
     /// <summary>A warm stream for <paramref name="domain"/> on one of <paramref name="candidates"/>, or null.</summary>
     internal BackendConnection? TryTake(string domain, string? language, IReadOnlyList<DestinationAddress> candidates)
     {
-        if (!Enabled || !string.Equals(BackendConnection.IsLanguageTag(language) ? language : "en", _options.Language, StringComparison.OrdinalIgnoreCase))
+        if (!Enabled || !string.Equals(BackendConnection.StreamLanguage(language), _options.Language, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
@@ -72,12 +72,12 @@ public sealed class BackendPool
             for (var i = 0; i < pool.Idle.Count && taken is null; i++)
             {
                 var entry = pool.Idle[i];
-                if (!entry.Connection.IdleIntact || entry.Connection.Destination is not { IsOut: false } destination)
+                if (!entry.IsUsable)
                 {
                     (stale ??= []).Add(entry.Connection);
                     pool.Idle.RemoveAt(i--);
                 }
-                else if (Contains(candidates, destination.Key))
+                else if (Contains(candidates, entry.Connection.Destination!.Key))
                 {
                     taken = entry.Connection;
                     pool.Idle.RemoveAt(i);
@@ -128,7 +128,7 @@ public sealed class BackendPool
                 for (var i = 0; i < pool.Idle.Count; i++)
                 {
                     var entry = pool.Idle[i];
-                    if (!entry.Connection.IdleIntact || entry.Connection.Destination is not { IsOut: false } || _time.GetElapsedTime(entry.OpenedAt, now) >= _options.MaxIdle)
+                    if (!entry.IsUsable || _time.GetElapsedTime(entry.OpenedAt, now) >= _options.MaxIdle)
                     {
                         close.Add(entry.Connection);
                         pool.Idle.RemoveAt(i--);
@@ -238,5 +238,9 @@ public sealed class BackendPool
         public long LastDemand { get; set; } = now;
     }
 
-    private readonly record struct Entry(BackendConnection Connection, long OpenedAt);
+    private readonly record struct Entry(BackendConnection Connection, long OpenedAt)
+    {
+        /// <summary>Untouched by the server since its features, and on a destination in service.</summary>
+        public bool IsUsable => Connection.IdleIntact && Connection.Destination is { IsOut: false };
+    }
 }
