@@ -1,8 +1,19 @@
 namespace BoshGateway.Tests;
 
-/// <summary>Waits (at most 5 s, polling every 10 ms) for something another thread makes true.</summary>
+/// <summary>Waits (at most 5 s, or as long as asked, polling every 10 ms) for something another thread makes true.</summary>
 internal static class Eventually
 {
+    /// <summary>Waits at most <paramref name="within"/>; fails saying it timed out waiting until <paramref name="what"/>.</summary>
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
+            await Task.Delay(10, TestContext.Current.CancellationToken);
+        }
+    }
+
     public static async Task TrueAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++)

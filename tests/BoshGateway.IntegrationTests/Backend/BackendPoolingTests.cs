@@ -35,15 +35,8 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
         return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), "timed out waiting until " + what);
-            await Task.Delay(50);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Eventually.TrueAsync(condition, () => "timed out waiting until " + what, TimeSpan.FromSeconds(15));
 
     [Fact]
     public async Task WarmStreams_CarryRealLogins_OverBothTransports_AndAreReplaced()

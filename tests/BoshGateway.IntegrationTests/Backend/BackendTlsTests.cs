@@ -210,13 +210,5 @@ public sealed class BackendTlsTests(BackendTlsServers servers) : IClassFixture<B
         return reader.ReadToEnd().Split('\n').Count(l => l.Contains("Stream encrypted", StringComparison.Ordinal));
     }
 
-    private static async Task EventuallyAsync(Func<bool> condition, Func<string> failure)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            await Task.Delay(50);
-        }
-        Assert.True(condition(), failure());
-    }
+    private static Task EventuallyAsync(Func<bool> condition, Func<string> failure) => Eventually.TrueAsync(condition, failure, TimeSpan.FromSeconds(5));
 }

@@ -68,13 +68,5 @@ public class TracingAndLogsTests(XmppServers servers)
     private static bool LineWith(string log, string text, string traceId) =>
         log.Split('\n').Any(line => line.Contains(text, StringComparison.Ordinal) && line.Contains(traceId, StringComparison.Ordinal));
 
-    private static async Task EventuallyAsync(Func<bool> condition, Func<string> explain)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition() && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-        Assert.True(condition(), explain());
-    }
+    private static Task EventuallyAsync(Func<bool> condition, Func<string> explain) => Eventually.TrueAsync(condition, explain, TimeSpan.FromSeconds(10));
 }

@@ -99,11 +99,7 @@ public class BackendBalancingTests
         var connector = BackendTestConnectors.Create(Options(), out var destinations, out _);
         var target = Target((server.Port, 1)) with { ConnectTimeout = TimeSpan.FromSeconds(1) };
         var slow = connector.ConnectAsync(target, null, Cancel);
-        for (var waited = 0; server.Accepted < 1; waited += 20)
-        {
-            Assert.True(waited < 15_000, "the first connect never arrived");
-            await Task.Delay(20, Cancel);
-        }
+        await Eventually.TrueAsync(() => server.Accepted >= 1, "the first connect arrived", TimeSpan.FromSeconds(15));
         var answered = await connector.ConnectAsync(target, null, Cancel);
 
         var timedOut = await Assert.ThrowsAsync<BackendConnectException>(() => slow);
@@ -146,11 +142,7 @@ public class BackendBalancingTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Cancel);
         var first = connector.ConnectAsync(target, null, cancel.Token);
         var second = connector.ConnectAsync(target, null, cancel.Token);
-        for (var waited = 0; stalled.Accepted < 2; waited += 20)
-        {
-            Assert.True(waited < 15_000, "the first two connects never arrived");
-            await Task.Delay(20, Cancel);
-        }
+        await Eventually.TrueAsync(() => stalled.Accepted >= 2, "the first two connects arrived", TimeSpan.FromSeconds(15));
 
         var third = await Assert.ThrowsAsync<BackendConnectException>(() => connector.ConnectAsync(target, null, Cancel));
         Assert.Equal(TimeSpan.FromSeconds(1), third.RetryAfter);

@@ -23,15 +23,7 @@ public class BackendPoolTests
         return options;
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting until " + what);
-            await Task.Delay(20, Cancel);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.TrueAsync(condition, what, TimeSpan.FromSeconds(15));
 
     private static (BackendConnector Connector, BackendPool Pool, BackendDestinations Destinations, BackendPoolService Service) Start(GatewayOptions options)
     {
