@@ -14,15 +14,8 @@ set -euo pipefail
 cmd=${1:-} dir=$(mkdir -p "${2:?usage: dnsmasq.sh start|stop DIR [PORT RECORD...]}" && cd "$2" && pwd)
 dnsmasq=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
 
-stop() {
-    if [ -f "$dir/server.pid" ]; then
-        pid=$(cat "$dir/server.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-        rm -f "$dir/server.pid"
-    fi
-}
+# shellcheck source=pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 case "$cmd" in
     stop) stop; exit 0 ;;

@@ -12,16 +12,9 @@ set -euo pipefail
 cmd=$1 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 domain=${PROSODY_DOMAIN:-localhost}
 
-# Prosody writes no pid file without mod_posix (not loaded in the foreground), so we keep our own.
-stop() {
-    if [ -f "$dir/server.pid" ]; then
-        pid=$(cat "$dir/server.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -9 "$pid" 2>/dev/null || true
-        rm -f "$dir/server.pid"
-    fi
-}
+# Prosody writes no pid file without mod_posix (not loaded in the foreground), so we keep our own (stop: pidfile.sh).
+# shellcheck source=pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 if [ "$cmd" = stop ]; then stop; exit 0; fi
 
