@@ -42,8 +42,9 @@ public sealed record BackendTarget(
 }
 
 /// <summary>
-/// One server's address: host, port, relative weight, priority (lower first, as in DNS SRV) and whether TLS
-/// starts with the first byte (XEP-0368).
+/// One server's address, from the configuration or a DNS SRV record (RFC 6120 §3.2.1; the target without its
+/// trailing dot): host, port, relative weight (SRV weight 0: only a small chance among its priority), priority
+/// (lower first) and whether TLS starts with the first byte (<c>_xmpps-client._tcp</c>, XEP-0368).
 /// </summary>
 public readonly record struct DestinationAddress(string Host, int Port, int Weight, bool DirectTls = false, int Priority = 0)
 {

@@ -18,8 +18,7 @@ public class DestinationResolver(SrvLookup srv)
         var result = await srv.LookupAsync(target.Domain, cancellationToken);
         return result.Outcome switch
         {
-            SrvLookupOutcome.Found => [.. SrvOrder.Order(result.Destinations, Random.Shared)
-                .Select(d => new DestinationAddress(d.Host, d.Port, d.Weight, d.DirectTls, d.Priority))],
+            SrvLookupOutcome.Found => SrvOrder.Order(result.Destinations, Random.Shared),
             SrvLookupOutcome.NotAvailable => throw new BackendConnectException($"DNS says {target.Domain} offers no XMPP client service"),
             _ => target.Destinations,
         };

@@ -109,7 +109,7 @@ public sealed partial class SrvLookup
                     : SrvLookupResult.Failed($"{name}: {response.ErrorMessage}");
             }
             var records = response.Answers.SrvRecords()
-                .Select(r => new SrvDestination(r.Target.Value, r.Port, r.Priority, r.Weight, directTls))
+                .Select(r => new DestinationAddress(r.Target.Value, r.Port, r.Weight, directTls, r.Priority))
                 .ToList();
             return SrvLookupResult.FromRecords(records);
         }

@@ -5,7 +5,7 @@ namespace BoshGateway.Backend;
 /// <param name="Destinations">Empty unless <see cref="SrvLookupOutcome.Found"/>; not yet ordered (see <see cref="SrvOrder.Order"/>).</param>
 /// <param name="Error">Why a query failed: set for <see cref="SrvLookupOutcome.Failed"/>, and for
 /// <see cref="SrvLookupOutcome.Found"/> when one of the two services failed and only the other's destinations are here.</param>
-public sealed record SrvLookupResult(SrvLookupOutcome Outcome, IReadOnlyList<SrvDestination> Destinations, string? Error = null)
+public sealed record SrvLookupResult(SrvLookupOutcome Outcome, IReadOnlyList<DestinationAddress> Destinations, string? Error = null)
 {
     /// <summary>No records: fall back to the domain on 5222.</summary>
     public static SrvLookupResult NoRecords { get; } = new(SrvLookupOutcome.NoRecords, []);
@@ -20,13 +20,13 @@ public sealed record SrvLookupResult(SrvLookupOutcome Outcome, IReadOnlyList<Srv
     /// means <see cref="SrvLookupOutcome.NotAvailable"/> (RFC 2782); a "." among other records means nothing and is
     /// dropped; trailing dots are stripped from the other targets.
     /// </summary>
-    public static SrvLookupResult FromRecords(IReadOnlyList<SrvDestination> records)
+    public static SrvLookupResult FromRecords(IReadOnlyList<DestinationAddress> records)
     {
         if (records.Count == 1 && IsRoot(records[0].Host))
         {
             return NotAvailable;
         }
-        var destinations = new List<SrvDestination>(records.Count);
+        var destinations = new List<DestinationAddress>(records.Count);
         foreach (var record in records)
         {
             if (!IsRoot(record.Host))

@@ -11,16 +11,16 @@ public static class SrvOrder
     /// uniform in 1..sum, which gives each record exactly its share (RFC 2782's 0 would add one extra unit of chance
     /// to whichever record happens to be listed first).
     /// </summary>
-    public static IReadOnlyList<SrvDestination> Order(IReadOnlyList<SrvDestination> destinations, Random random)
+    public static IReadOnlyList<DestinationAddress> Order(IReadOnlyList<DestinationAddress> destinations, Random random)
     {
         ArgumentNullException.ThrowIfNull(destinations);
         ArgumentNullException.ThrowIfNull(random);
-        var ordered = new List<SrvDestination>(destinations.Count);
+        var ordered = new List<DestinationAddress>(destinations.Count);
         foreach (var group in destinations.GroupBy(d => d.Priority).OrderBy(g => g.Key))
         {
             var zero = group.Where(d => d.Weight <= 0).ToList();
             random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(zero));
-            var pending = new List<SrvDestination>(zero);
+            var pending = new List<DestinationAddress>(zero);
             pending.AddRange(group.Where(d => d.Weight > 0));
             while (pending.Count > 0)
             {

@@ -39,11 +39,11 @@ public sealed class SrvLookupTests : IAsyncLifetime
 
         Assert.Equal(SrvLookupOutcome.Found, result.Outcome);
         Assert.Null(result.Error);
-        SrvDestination[] expected =
+        DestinationAddress[] expected =
         [
-            new("xmpp1.example.test", 5222, 10, 60, DirectTls: false),
-            new("xmpp2.example.test", 15222, 20, 5, DirectTls: false),
-            new("xmpps1.example.test", 5223, 10, 40, DirectTls: true),
+            new("xmpp1.example.test", 5222, 60, DirectTls: false, Priority: 10),
+            new("xmpp2.example.test", 15222, 5, DirectTls: false, Priority: 20),
+            new("xmpps1.example.test", 5223, 40, DirectTls: true, Priority: 10),
         ];
         Assert.Equal(expected.OrderBy(d => d.Host), result.Destinations.OrderBy(d => d.Host));
         Assert.Contains("query[SRV] _xmpps-client._tcp.example.test", _dns.Log, StringComparison.Ordinal);
@@ -69,7 +69,7 @@ public sealed class SrvLookupTests : IAsyncLifetime
     {
         var result = await Lookup(_dns).LookupAsync("tlsonly.test", TestContext.Current.CancellationToken);
         Assert.Equal(SrvLookupOutcome.Found, result.Outcome);
-        Assert.Equal([new SrvDestination("secure.tlsonly.test", 443, 0, 0, DirectTls: true)], result.Destinations);
+        Assert.Equal([new DestinationAddress("secure.tlsonly.test", 443, 0, DirectTls: true, Priority: 0)], result.Destinations);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace BoshGateway.Tests.Backend;
 /// <summary>Reading one SRV answer (RFC 2782's "." target) and merging the STARTTLS and direct-TLS services (XEP-0368).</summary>
 public class SrvLookupResultTests
 {
-    private static SrvDestination D(string host, bool directTls = false) => new(host, 5222, 0, 0, directTls);
+    private static DestinationAddress D(string host, bool directTls = false) => new(host, 5222, 0, directTls, 0);
 
     [Fact]
     public void FromRecords_SingleDot_IsNotAvailable()

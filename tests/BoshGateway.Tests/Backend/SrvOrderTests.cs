@@ -5,7 +5,7 @@ namespace BoshGateway.Tests.Backend;
 /// <summary>RFC 2782 try order: priorities strictly ascending, weighted draws within one priority.</summary>
 public class SrvOrderTests
 {
-    private static SrvDestination D(string host, int priority, int weight, bool directTls = false) => new(host, 5222, priority, weight, directTls);
+    private static DestinationAddress D(string host, int priority, int weight, bool directTls = false) => new(host, 5222, weight, directTls, priority);
 
     [Fact]
     public void Order_LowerPriorityAlwaysFirst_WhateverTheWeights()
