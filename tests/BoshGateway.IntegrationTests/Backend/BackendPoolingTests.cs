@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using BoshGateway.Backend;
 using BoshGateway.IntegrationTests.Infrastructure;
@@ -14,7 +12,7 @@ namespace BoshGateway.IntegrationTests.Backend;
 /// a dead destination is skipped and then refused at once, and a reconnect storm gets 503 with Retry-After
 /// instead of connects racing their timeout.
 /// </summary>
-public sealed partial class BackendPoolingTests : IAsyncLifetime
+public sealed class BackendPoolingTests : IAsyncLifetime
 {
     private const string Ns = "xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' xmpp:version='1.0'";
     private XmppServer _server = null!;
@@ -27,13 +25,10 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync() => await XmppServers.StopPrivateAsync(_server);
 
-    private static async Task<double> PoolTakesAsync(GatewayHost gateway, string result)
-    {
-        using var http = new HttpClient();
-        var text = await http.GetStringAsync(new Uri(gateway.BaseUrl, "/metrics"));
-        var match = Regex.Match(text, "^boshgateway_backend_pool_takes_total\\{[^}]*boshgateway_pool_result=\"" + result + "\"[^}]*\\} (\\S+)", RegexOptions.Multiline);
-        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
-    }
+    /// <summary>Pool takes of this host alone (hit or miss), counted from now on.</summary>
+    private static HostCounter PoolTakes(GatewayHost gateway, string result) =>
+        new(gateway.Services, "boshgateway.backend.pool.takes", "boshgateway.pool.result", result);
+
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) =>
         Eventually.TrueAsync(condition, () => "timed out waiting until " + what, TimeSpan.FromSeconds(15));
@@ -46,14 +41,16 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
         var pool = gateway.Services.GetRequiredService<BackendPool>();
         // Warmed at start, before any client came.
         await WaitUntilAsync(() => pool.IdleCount == 2 && proxy.OpenConnections == 2, "two streams are warm");
+        using var hits = PoolTakes(gateway, "hit");
+        using var misses = PoolTakes(gateway, "miss");
 
         await using var bosh = new BoshTestClient(gateway.BoshUrl, _server.Domain);
         await bosh.LoginAsync("alice");
         await using var ws = new WebSocketTestClient();
         await ws.LoginAsync(gateway.WebSocketUrl, _server.Domain, "bob");
 
-        Assert.Equal(2, await PoolTakesAsync(gateway, "hit"));
-        Assert.Equal(0, await PoolTakesAsync(gateway, "miss"));
+        Assert.Equal(2, hits.Total);
+        Assert.Equal(0, misses.Total);
         // The pool refilled beside the two sessions.
         await WaitUntilAsync(() => pool.IdleCount == 2 && proxy.OpenConnections == 4, "the pool refills");
 
@@ -71,12 +68,14 @@ public sealed partial class BackendPoolingTests : IAsyncLifetime
         await using var gateway = await GatewayHost.StartAsync(_server.C2sPort, $"Gateway:Backends:Pool:Domains:0={_server.Domain}");
         var pool = gateway.Services.GetRequiredService<BackendPool>();
         await WaitUntilAsync(() => pool.IdleCount == 2, "two streams are warm");
+        using var hits = PoolTakes(gateway, "hit");
+        using var misses = PoolTakes(gateway, "miss");
         using var http = new HttpClient();
         using var response = await http.PostAsync(gateway.BoshUrl, new StringContent($"<body rid='1' to='{_server.Domain}' xml:lang='de' wait='5' hold='1' {Ns}/>"));
         var body = XElement.Parse(await response.Content.ReadAsStringAsync());
         Assert.NotNull(body.Attribute("sid"));
-        Assert.Equal(0, await PoolTakesAsync(gateway, "hit"));
-        Assert.Equal(1, await PoolTakesAsync(gateway, "miss"));
+        Assert.Equal(0, hits.Total);
+        Assert.Equal(1, misses.Total);
     }
 
     [Fact]
