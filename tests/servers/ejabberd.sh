@@ -7,6 +7,8 @@
 #   EJABBERD_CERT=PATH/NAME      offer STARTTLS with NAME.crt/NAME.key (e.g. from test-ca.sh)
 #   EJABBERD_REQUIRE_TLS=1       with EJABBERD_CERT: STARTTLS required (starttls_required)
 #   EJABBERD_PROXY_PROTOCOL=1    the c2s port expects a PROXY protocol header first (use_proxy_protocol)
+#   EJABBERD_JWT_KEY=PATH        also accept a JWT signed with this JWK file as a user's password
+#                                (auth_method [internal, jwt], jwt_key; token prebind)
 # ejabberdctl must run as root (it switches to the ejabberd user) or as the ejabberd user.
 set -euo pipefail
 cmd=$1 dir=$(mkdir -p "$2" && cd "$2" && pwd)
@@ -24,6 +26,11 @@ c2s=$3 http=$4; shift 4
 rm -rf "$dir/db" "$dir/log" && mkdir -p "$dir/db" "$dir/log" "$dir/modules.d"
 cp /etc/ejabberd/inetrc "$dir/inetrc"
 starttls="starttls: false" certfiles=""
+auth="auth_method: internal"
+if [ -n "${EJABBERD_JWT_KEY:-}" ]; then
+    cp "$EJABBERD_JWT_KEY" "$dir/jwt.jwk"
+    auth=$(printf 'auth_method: [internal, jwt]\njwt_key: "%s"' "$dir/jwt.jwk")
+fi
 if [ -n "${EJABBERD_CERT:-}" ]; then
     # One PEM with certificate and key, inside DIR so that the ejabberd user can read it.
     cat "$EJABBERD_CERT.crt" "$EJABBERD_CERT.key" > "$dir/server.pem"
@@ -72,7 +79,7 @@ api_permissions:
       - push_alltoall
       - add_rosteritem
       - connected_users_info
-auth_method: internal
+$auth
 # Hashed (SCRAM) storage: a client that logs in again with cached SCRAM keys (Converse.js after a
 # page reload) needs the same salt every time; with plain storage ejabberd makes a new one per login.
 auth_password_format: scram

@@ -132,13 +132,7 @@ internal sealed partial class BoshEndpoint(
             }
             if (_sessions.TryGet(sid, out var session))
             {
-                var answer = await session.HandleAsync(body, context.RequestAborted);
-                directory.RecordAnswer(sid, body.Rid, answer.Body);
-                if (session.TryTakeBoundJid(out var jid))
-                {
-                    directory.RecordJid(sid, jid);
-                }
-                return BoshReply.With(answer);
+                return BoshReply.With(await HandleLocalAsync(session, body, context.RequestAborted));
             }
             // Not here. A forwarded request is never throttled or forwarded again: the owner's word is final.
             // With a cluster, the router throttles only sids no node can have issued (their HMAC fails).
@@ -160,6 +154,26 @@ internal sealed partial class BoshEndpoint(
                 : BoshResponseWriter.Terminate(ex.Condition));
         }
     }
+
+    /// <summary>A request for a session this node holds: answered by the session, the answer and bound JID noted in the directory.</summary>
+    internal async Task<BoshAnswer> HandleLocalAsync(BoshSession session, BoshBody body, CancellationToken requestAborted)
+    {
+        var answer = await session.HandleAsync(body, requestAborted);
+        directory.RecordAnswer(session.Sid, body.Rid, answer.Body);
+        if (session.TryTakeBoundJid(out var jid))
+        {
+            directory.RecordJid(session.Sid, jid);
+        }
+        return answer;
+    }
+
+    /// <summary>
+    /// Opens a session for a creation request that did not come over HTTP (token prebind): as a client's,
+    /// but with no client address (the caller proved who it is), so no per-address limit applies.
+    /// </summary>
+    internal Task<BoshReply> OpenAsync(BoshBody body, CancellationToken cancellationToken) => CreateSessionAsync(body, null, cancellationToken);
+
+    internal bool TryGetSession(string sid, out BoshSession session) => _sessions.TryGet(sid, out session!);
 
     private async Task<BoshReply> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
     {

@@ -52,6 +52,9 @@ public sealed partial class RedisConnection : IDisposable
     /// <summary>The hash of one session; the sid is the hash tag, so Redis Cluster keeps it in one slot.</summary>
     public static RedisKey SessionKey(string sid) => "bg:s:{" + sid + "}";
 
+    /// <summary>A used prebind request token (its <c>jti</c>), kept until the token expires.</summary>
+    public static RedisKey PrebindTokenKey(string id) => "bg:pb:{" + id + "}";
+
     /// <summary>A node's registry entry (its internal URL), kept alive by its heartbeat.</summary>
     public static RedisKey NodeKey(string node) => "bg:n:{" + node + "}";
 

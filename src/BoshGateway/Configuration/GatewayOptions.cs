@@ -43,6 +43,9 @@ public sealed class GatewayOptions
     /// <summary>What a client may send before SASL success.</summary>
     public PreAuthOptions PreAuth { get; set; } = new();
 
+    /// <summary>Token prebind for web applications that log their users in themselves.</summary>
+    public PrebindOptions Prebind { get; set; } = new();
+
     /// <summary>Per-client-address rate limits beside the session cap.</summary>
     public ThrottleOptions Throttle { get; set; } = new();
 

@@ -83,6 +83,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             Require(errors, Http.TrustedProxies.TryParse(options.TrustedProxies[i], out _), $"Gateway:TrustedProxies:{i} '{options.TrustedProxies[i]}' must be an IP address or a CIDR network.");
         }
         ValidateThrottle(errors, options.Throttle);
+        ValidatePrebind(errors, options);
         Require(errors, !string.IsNullOrWhiteSpace(options.Node.Id), "Gateway:Node:Id must not be empty.");
         if (options.IsClustered)
         {
@@ -105,6 +106,22 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, cluster.ForwardConnectTimeout > TimeSpan.Zero, "Gateway:Cluster:ForwardConnectTimeout must be positive.");
         Require(errors, cluster.RedisTimeout >= TimeSpan.FromMilliseconds(100), "Gateway:Cluster:RedisTimeout must be at least 100 ms.");
         Require(errors, cluster.MaxReplayBytes >= 0, "Gateway:Cluster:MaxReplayBytes must not be negative.");
+    }
+
+    private static void ValidatePrebind(List<string> errors, GatewayOptions options)
+    {
+        var prebind = options.Prebind;
+        if (!prebind.Enabled)
+        {
+            Require(errors, prebind.ServerJwkFile is null, "Gateway:Prebind:ServerJwkFile is set but Gateway:Prebind:Secret is not (prebind stays off without it).");
+            return;
+        }
+        Require(errors, System.Text.Encoding.UTF8.GetByteCount(prebind.Secret!) >= PrebindKeyLoader.MinKeyBytes, $"Gateway:Prebind:Secret must be at least {PrebindKeyLoader.MinKeyBytes} bytes.");
+        Require(errors, prebind.ServerJwkFile is not null, "Gateway:Prebind:ServerJwkFile must be set with Gateway:Prebind:Secret (the key the XMPP server checks login tokens with).");
+        Require(errors, prebind.Path.StartsWith('/') && !prebind.Path.Equals(options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && !prebind.Path.Equals(options.WebSocket.Path, StringComparison.OrdinalIgnoreCase),
+            "Gateway:Prebind:Path must start with '/' and differ from the BOSH and WebSocket paths.");
+        Require(errors, prebind.MaxTokenLifetime >= TimeSpan.FromSeconds(10) && prebind.MaxTokenLifetime <= TimeSpan.FromHours(1), "Gateway:Prebind:MaxTokenLifetime must be between 10 s and 1 h.");
+        Require(errors, prebind.LoginTimeout >= TimeSpan.FromSeconds(1) && prebind.LoginTimeout <= TimeSpan.FromMinutes(2), "Gateway:Prebind:LoginTimeout must be between 1 s and 2 min.");
     }
 
     private static void ValidateThrottle(List<string> errors, ThrottleOptions throttle)

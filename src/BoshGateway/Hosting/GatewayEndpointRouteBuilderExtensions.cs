@@ -6,6 +6,7 @@ using BoshGateway.Health;
 using BoshGateway.Telemetry;
 using BoshGateway.WebSockets;
 using BoshGateway.Http;
+using BoshGateway.Prebind;
 using BoshGateway.Sessions;
 using BoshGateway.StatusPage;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,10 @@ public static class GatewayEndpointRouteBuilderExtensions
         var bosh = endpoints.ServiceProvider.GetRequiredService<BoshEndpoint>();
         endpoints.Map(options.Bosh.Path, bosh.HandleAsync);
         endpoints.Map(options.WebSocket.Path, endpoints.ServiceProvider.GetRequiredService<XmppWebSocketEndpoint>().HandleAsync);
+        if (options.Prebind.Enabled)
+        {
+            endpoints.Map(options.Prebind.Path, endpoints.ServiceProvider.GetRequiredService<PrebindEndpoint>().HandleAsync);
+        }
         endpoints.MapHostMeta();
         endpoints.MapGatewayHealthChecks();
         endpoints.MapGatewayTelemetry(options);

@@ -4,6 +4,7 @@ using BoshGateway.Cluster;
 using BoshGateway.Configuration;
 using BoshGateway.Health;
 using BoshGateway.Http;
+using BoshGateway.Prebind;
 using BoshGateway.Sessions;
 using BoshGateway.StatusPage;
 using BoshGateway.WebSockets;
@@ -19,6 +20,7 @@ public static class GatewayServiceCollectionExtensions
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IPostConfigureOptions<GatewayOptions>, TrustedCaLoader>();
+        services.AddSingleton<IPostConfigureOptions<GatewayOptions>, PrebindKeyLoader>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<SessionTable>();
@@ -44,6 +46,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ClientAddressLimiter>();
         services.AddSingleton<SessionLifecycle>();
         services.AddSingleton<BoshEndpoint>();
+        services.AddSingleton<PrebindReplayGuard>();
+        services.AddSingleton<PrebindEndpoint>();
         services.AddSingleton<XmppWebSocketEndpoint>();
         services.AddSingleton<SessionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());

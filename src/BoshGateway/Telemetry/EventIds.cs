@@ -82,4 +82,9 @@ internal static class EventIds
     public const int StatusPageServing = 1410;
     public const int StatusPageAssetsMissing = 1411;
     public const int StatusSampleFailed = 1412;
+
+    // Token prebind (1500-1509).
+    public const int PrebindRefused = 1500;
+    public const int PrebindLoggedIn = 1501;
+    public const int PrebindFailed = 1502;
 }

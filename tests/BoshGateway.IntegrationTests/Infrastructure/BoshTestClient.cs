@@ -82,6 +82,15 @@ public sealed class BoshTestClient : IAsyncDisposable
         return body;
     }
 
+    /// <summary>Takes over a session someone else opened and logged in (token prebind, Strophe.js's <c>attach</c>): the next request uses <paramref name="rid"/>.</summary>
+    public void Attach(string sid, long rid, string jid)
+    {
+        Sid = sid;
+        Jid = jid;
+        Interlocked.Exchange(ref _rid, rid - 1);
+        _nextToRecord = rid;
+    }
+
     /// <summary>Creates the session, logs in, restarts, binds a resource and sends initial presence.</summary>
     public async Task LoginAsync(string user, string password = "secret", string mechanism = "PLAIN", string resource = "test", int wait = 10)
     {
