@@ -14,18 +14,21 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const config = {
-    scenario: 'chat',          // chat | discovery | reload | restart | demo | status
+    scenario: 'chat',          // chat | discovery | reload | restart | demo | status | prebind
     library: 'converse',       // converse | strophe | stanza | xmppjs
     transport: 'websocket',    // websocket | bosh
     boshUrl: null,             // the gateway's endpoints
     webSocketUrl: null,
     pageUrl: null,             // demo, status: the gateway's own page
     discoveryPort: null,       // discovery: https://DOMAIN/ is mapped to 127.0.0.1:discoveryPort
+    prebindUrl: null,          // prebind: the gateway's prebind endpoint, called by the pages server as a web
+    prebindSecret: null,       //   application's backend would, with a request token signed with prebindSecret
     domain: 'localhost',
     users: [],                 // [sender, recipient, observer]
     password: 'secret',
@@ -103,10 +106,27 @@ async function bundleStanza() {
     return out.outputFiles[0].contents;
 }
 
+// ---- a web application's backend for prebind: it knows its user (here from the query string), signs a
+// request token and asks the gateway for a session, then hands the page {jid, sid, rid} ----------------
+async function webAppPrebind(user, res) {
+    const part = o => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: jid(user), exp: Math.floor(Date.now() / 1000) + 60, jti: crypto.randomUUID() })}`;
+    const token = `${input}.${crypto.createHmac('sha256', config.prebindSecret).update(input).digest('base64url')}`;
+    const answer = await fetch(config.prebindUrl, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const body = await answer.text();
+    step(`web application prebound ${user}: HTTP ${answer.status}`);
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(body);
+}
+
 function servePages() {
     const server = http.createServer(async (req, res) => {
         const url = new URL(req.url, 'http://pages');
         let file = null;
+        if (url.pathname === '/webapp/prebind') {
+            await webAppPrebind(url.searchParams.get('user'), res).catch(e => res.writeHead(502).end(String(e)));
+            return;
+        }
         if (url.pathname === '/bundles/stanza.js') {
             stanzaBundle ??= bundleStanza();
             res.writeHead(200, { 'content-type': types['.js'], 'cache-control': 'no-store' });
@@ -314,9 +334,22 @@ async function converseTwo() {
     return [pa, pb];
 }
 
+/** Both users are logged in by the web application (prebind): no login form, the page attaches to the session. */
+async function conversePrebound() {
+    const pages = await Promise.all(config.users.slice(0, 2).map(async user => {
+        const page = await newPage(user);
+        await page.goto(converseUrl({ prebind: `/webapp/prebind?user=${encodeURIComponent(user)}` }));
+        await converseOnline(page, 'prebind');
+        return page;
+    }));
+    const [a, b] = config.users;
+    await Promise.all([converseOpenChat(pages[0], b), converseOpenChat(pages[1], a)]);
+    return pages;
+}
+
 async function converseChat() {
     const [a, b] = config.users;
-    const [pa, pb] = await converseTwo();
+    const [pa, pb] = config.scenario === 'prebind' ? await conversePrebound() : await converseTwo();
     const fromA = [1, 2, 3].map(i => `Hello ${b}, ${a} here (${i})`);
     const fromB = [1, 2, 3].map(i => `Hi ${a}! (${i})`);
     for (let i = 0; i < 3; i++) {
@@ -455,7 +488,7 @@ try {
     if (config.scenario === 'status') {
         await statusPage();
     } else if (config.library === 'converse') {
-        const run = { chat: converseChat, discovery: converseChat, demo: converseChat, reload: converseReload, restart: converseRestart }[config.scenario];
+        const run = { chat: converseChat, discovery: converseChat, demo: converseChat, prebind: converseChat, reload: converseReload, restart: converseRestart }[config.scenario];
         if (!run) throw new Error(`unknown scenario ${config.scenario}`);
         await run();
     } else if (config.scenario === 'chat') {
