@@ -124,6 +124,35 @@ public sealed class PrebindTests(PrebindTests.JwtEjabberd server) : IClassFixtur
         Assert.Equal(0, gateway.Sessions.Count);
     }
 
+    /// <summary>
+    /// Two nodes sharing Redis: a token used at one node is refused at the other (the jti is claimed in
+    /// Redis), and the client attaches through the other node, which forwards to the session's owner.
+    /// </summary>
+    [Fact]
+    public async Task InACluster_ATokenIsUsedOnce_AndThePreboundSessionIsServedFromAnyNode()
+    {
+        server.Xmpp.RequireRunning();
+        await using var redis = await RedisServer.StartAsync();
+        string[] settings = [$"Gateway:Prebind:Secret={PrebindTokens.WebAppSecret}", $"Gateway:Prebind:ServerJwkFile={server.JwkFile}"];
+        await using var first = await GatewayNode.StartAsync("prebind1", server.Xmpp.C2sPort, redis.ConnectionString, settings);
+        await using var second = await GatewayNode.StartAsync("prebind2", server.Xmpp.C2sPort, redis.ConnectionString, settings);
+        var token = PrebindTokens.For($"alice@{server.Xmpp.Domain}");
+
+        var (status, answer, _) = await PrebindTokens.RequestAsync(first.BaseUrl, token);
+        var (replayed, refusal, _) = await PrebindTokens.RequestAsync(second.BaseUrl, token);
+
+        Assert.True(status == 200, answer.ToString());
+        Assert.Equal(401, replayed);
+        Assert.Contains("replayed", refusal.GetProperty("error").GetString(), StringComparison.Ordinal);
+        await using var alice = new BoshTestClient(second.BoshUrl, server.Xmpp.Domain);
+        alice.Attach(answer.GetProperty("sid").GetString()!, answer.GetProperty("rid").GetInt64(), answer.GetProperty("jid").GetString()!);
+        var roster = await alice.SendAsync($"<iq type='get' id='roster-1' xmlns='jabber:client'><query xmlns='jabber:iq:roster'/></iq>");
+        Assert.Null(alice.Terminate);
+        var result = roster.Elements().Single(e => (string?)e.Attribute("id") == "roster-1");
+        Assert.Equal("result", (string?)result.Attribute("type"));
+        Assert.True(await second.HealthFigureAsync("forwarded") > 0, "the request did not go through the owner node");
+    }
+
     /// <summary>A private ejabberd that takes a JWT signed with <see cref="JwkFile"/> as a user's password.</summary>
     public sealed class JwtEjabberd : IAsyncLifetime
     {
