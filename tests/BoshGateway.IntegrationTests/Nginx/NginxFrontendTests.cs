@@ -33,7 +33,8 @@ public class NginxFrontendTests(XmppServers servers)
     [Fact]
     public async Task OperatorEndpoints_ThroughNginx_AreRefused_WhileTheGatewayServesThem()
     {
-        await using var gateway = await GatewayHost.StartAsync(FreePort.Next());
+        var jwk = Prebind.PrebindTokens.NewJwkFile(RepoPaths.Scratch("prebind-keys"));
+        await using var gateway = await GatewayHost.StartAsync(FreePort.Next(), $"Gateway:Prebind:Secret={Prebind.PrebindTokens.WebAppSecret}", $"Gateway:Prebind:ServerJwkFile={jwk}");
         await using var nginx = await NginxFrontend.StartAsync("nginx-metrics", gateway.BaseUrl.Port);
         nginx.RequireRunning();
         using var direct = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -42,8 +43,10 @@ public class NginxFrontendTests(XmppServers servers)
         using var metrics = await direct.GetAsync(new Uri(gateway.BaseUrl, "/metrics"));
         Assert.Equal(System.Net.HttpStatusCode.OK, metrics.StatusCode);
         Assert.Contains("boshgateway_", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var prebind = await direct.GetAsync(new Uri(gateway.BaseUrl, "/prebind"));
+        Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, prebind.StatusCode);
         // The gateway's routes ignore case and nginx decodes the path before matching: no spelling gets through.
-        foreach (var path in new[] { "/metrics", "/Metrics", "/metrics/", "/%6detrics", "//metrics", "/metrics?format=text", "/status", "/status/" })
+        foreach (var path in new[] { "/metrics", "/Metrics", "/metrics/", "/%6detrics", "//metrics", "/metrics?format=text", "/status", "/status/", "/prebind", "/Prebind" })
         {
             using var refused = await proxied.GetAsync(new Uri(nginx.BaseUrl + path[1..]));
             Assert.True(refused.StatusCode == System.Net.HttpStatusCode.NotFound, $"{path} through nginx: {(int)refused.StatusCode}");
