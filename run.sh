@@ -58,6 +58,7 @@ dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll \
     --Gateway:Backends:Default:Host=127.0.0.1 \
     --Gateway:Backends:Default:Port="$c2s_port" \
     --Gateway:Backends:Default:Tls=None \
+    --Gateway:ShutdownGrace=0 \
     --Gateway:DemoPage:Enabled=true --Gateway:DemoPage:Domain=localhost \
     --Gateway:Status:Enabled=true \
     "--Gateway:DemoPage:Notice=Demo accounts: alice, bob, carol (password: secret). Log in as a second one in a private window to chat." &

@@ -68,7 +68,7 @@ start_gateway() { # run-name
     # shellcheck disable=SC2086
     dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
         --Gateway:Backends:Default:Port="$c2s" "${gateway_tls[@]}" \
-        --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Logging:LogLevel:Default=Warning ${GATEWAY_ARGS:-} >"$out/$1-gateway.log" 2>&1 &
+        --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Gateway:ShutdownGrace=0 --Logging:LogLevel:Default=Warning ${GATEWAY_ARGS:-} >"$out/$1-gateway.log" 2>&1 &
     gateway_pid=$!
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && return; sleep 0.2; done
     echo "gateway did not start; see $out/$1-gateway.log" >&2; exit 1

@@ -66,7 +66,7 @@ dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.
     --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
     --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 \
     --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Gateway:Telemetry:PrometheusEnabled=true \
-    --Gateway:Backends:Pool:Domains:0=localhost \
+    --Gateway:Backends:Pool:Domains:0=localhost --Gateway:ShutdownGrace=0 \
     --Logging:LogLevel:Default=Warning "${cluster_args[@]}" ${GATEWAY_ARGS:-} >"$out/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 150); do curl -sf "http://127.0.0.1:$gw/alive" >/dev/null && break; sleep 0.2; done

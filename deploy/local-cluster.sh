@@ -62,6 +62,7 @@ for i in $(seq 1 "$nodes"); do
         --Gateway:Backends:Default:Host=127.0.0.1 \
         --Gateway:Backends:Default:Port="$c2s" \
         --Gateway:Backends:Default:Tls=None \
+        --Gateway:ShutdownGrace=0 \
         --Gateway:TrustedProxies:0=127.0.0.2 >"$work/node$i.log" 2>&1 &
     pids+=($!)
     upstreams+="server 127.0.0.1:$port;\n    "

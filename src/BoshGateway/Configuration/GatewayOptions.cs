@@ -61,6 +61,13 @@ public sealed class GatewayOptions
     /// <summary>Metrics export (Prometheus scrape endpoint).</summary>
     public TelemetryOptions Telemetry { get; set; } = new();
 
+    /// <summary>
+    /// On stopping, how long readiness (<c>/health</c>) fails while the node still serves everything, new
+    /// sessions included, before it ends its sessions: time for the balancer to notice and send new
+    /// clients elsewhere. Default 5 s; 0 ends sessions at once (nothing polls <c>/health</c>).
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The live status page (off by default).</summary>
     public StatusPageOptions Status { get; set; } = new();
 }

@@ -77,6 +77,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         {
             Require(errors, url is null || Uri.TryCreate(url, UriKind.Absolute, out _), $"{key} must be an absolute URL.");
         }
+        // An upper bound as well: a bare "5" binds as five days.
+        Require(errors, options.ShutdownGrace >= TimeSpan.Zero && options.ShutdownGrace <= TimeSpan.FromMinutes(5), "Gateway:ShutdownGrace must be between 0 and 5 min.");
         Require(errors, options.MaxSessionsPerClientAddress >= 1, "Gateway:MaxSessionsPerClientAddress must be at least 1.");
         for (var i = 0; i < options.TrustedProxies.Count; i++)
         {

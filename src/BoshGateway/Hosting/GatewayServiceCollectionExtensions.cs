@@ -51,7 +51,17 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<XmppWebSocketEndpoint>();
         services.AddSingleton<SessionSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionSweeper>());
+        services.AddSingleton<DrainState>();
         services.AddHostedService<ShutdownDrain>();
+        // The host's shutdown timeout (30 s unless set) bounds the whole of stopping: grant the grace and
+        // the drain on top, so what it leaves for open requests to finish is what it was.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<GatewayOptions>>((host, gateway) =>
+        {
+            if (host.ShutdownTimeout != Timeout.InfiniteTimeSpan)
+            {
+                host.ShutdownTimeout += gateway.Value.ShutdownGrace + ShutdownDrain.Drain;
+            }
+        });
         services.AddGatewayHealthChecks();
         services.AddStatusPage(configuration);
         return services;

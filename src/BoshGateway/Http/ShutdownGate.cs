@@ -9,7 +9,9 @@ using Microsoft.Extensions.Options;
 namespace BoshGateway.Http;
 
 /// <summary>
-/// Once the gateway is stopping, nothing new opens: a BOSH session request is answered with a
+/// Once the gateway is stopping and its grace is over (<see cref="DrainState.IsClosed"/>: until then a
+/// balancer that has not yet seen readiness fail still sends clients here, and they are served), nothing
+/// new opens: a BOSH session request is answered with a
 /// <c>system-shutdown</c> terminate (XEP-0124: "no new sessions can be created"), a request to the
 /// WebSocket path with HTTP 503 (<c>Retry-After: 2</c>). Requests for existing BOSH sessions go on to
 /// the endpoint, which answers them with the session's own terminate (or, in a cluster, forwards them
@@ -20,14 +22,14 @@ namespace BoshGateway.Http;
 /// it. After that second drop Converse.js no longer tries to resume, and the server keeps the stale
 /// session beside the new one.
 /// </summary>
-internal sealed class ShutdownGate(RequestDelegate next, IHostApplicationLifetime lifetime, IOptions<GatewayOptions> options, SessionLifecycle lifecycle, OriginPolicy origins)
+internal sealed class ShutdownGate(RequestDelegate next, DrainState drain, IOptions<GatewayOptions> options, SessionLifecycle lifecycle, OriginPolicy origins)
 {
     private readonly GatewayOptions _options = options.Value;
     private readonly SessionTable _sessions = lifecycle.Table;
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        if (drain.IsClosed)
         {
             var request = context.Request;
             if (request.Path.Equals(_options.WebSocket.Path, StringComparison.OrdinalIgnoreCase))

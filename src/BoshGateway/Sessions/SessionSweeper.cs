@@ -1,4 +1,5 @@
 using BoshGateway.Configuration;
+using BoshGateway.Http;
 using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -9,23 +10,24 @@ namespace BoshGateway.Sessions;
 /// each session run its timers (wait expiry, inactivity, pre-authentication, send-queue deadline,
 /// backend keepalive). Each session's tick is guarded, so one session's fault never stops the sweep or
 /// the host; a sweep that starts late (the previous one, or the thread pool, was slow) is reported as
-/// Kestrel's heartbeat does. On shutdown it ends every session with <see cref="SessionEndReason.Shutdown"/>.
+/// Kestrel's heartbeat does. On shutdown, once the grace is over (<see cref="DrainState.Closed"/>), it ends
+/// every session with <see cref="SessionEndReason.Shutdown"/>.
 /// </summary>
 internal sealed partial class SessionSweeper : BackgroundService
 {
     private readonly SessionTable _sessions;
     private readonly TimeProvider _time;
-    private readonly IHostApplicationLifetime _lifetime;
+    private readonly DrainState _drain;
     private readonly ILogger<SessionSweeper> _logger;
     private readonly TimeSpan _interval;
     private readonly TimeSpan _lateWarning;
     private long _lastCompleted;
 
-    public SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, GatewayMetrics metrics, TimeProvider time, IHostApplicationLifetime lifetime, ILogger<SessionSweeper> logger)
+    public SessionSweeper(SessionTable sessions, IOptions<GatewayOptions> options, GatewayMetrics metrics, TimeProvider time, DrainState drain, ILogger<SessionSweeper> logger)
     {
         _sessions = sessions;
         _time = time;
-        _lifetime = lifetime;
+        _drain = drain;
         _logger = logger;
         _interval = options.Value.Bosh.TimerResolution;
         _lateWarning = TimeSpan.FromTicks(Math.Max(4 * _interval.Ticks, TimeSpan.FromSeconds(1).Ticks));
@@ -39,8 +41,8 @@ internal sealed partial class SessionSweeper : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // End sessions as soon as stopping begins, before the server waits for open requests.
-        using var stopping = _lifetime.ApplicationStopping.Register(EndAll);
+        // End sessions as soon as the shutdown grace is over, while the server still listens.
+        using var closed = _drain.Closed.Register(EndAll);
         using var timer = new PeriodicTimer(_interval, _time);
         try
         {

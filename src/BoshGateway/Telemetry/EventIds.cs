@@ -15,6 +15,7 @@ internal static class EventIds
     public const int SessionTickFailed = 1020;
     public const int SessionsShutDown = 1021;
     public const int SweepLate = 1022;
+    public const int ShutdownGraceStarted = 1023;
     public const int SendQueueStalled = 1030;
     public const int UntrustedForwardedFor = 1031;
 

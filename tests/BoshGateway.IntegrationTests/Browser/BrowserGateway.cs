@@ -39,6 +39,8 @@ internal sealed class BrowserGateway : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             // The listeners are set in code below; Kestrel says so about the Urls from appsettings.json.
             "--Logging:LogLevel:Microsoft.AspNetCore.Server.Kestrel=Error",
+            // No balancer polls it: a restart scenario ends sessions at once, as before the grace existed.
+            "--Gateway:ShutdownGrace=00:00:00",
         };
         args.AddRange(settings.Select(s => "--" + s));
         _args = [.. args];

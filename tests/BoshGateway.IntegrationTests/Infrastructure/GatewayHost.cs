@@ -46,6 +46,9 @@ public sealed class GatewayHost : IAsyncDisposable
             // As the shipped nginx site is deployed: nginx connects from 127.0.0.2, the one proxy believed.
             "--Gateway:TrustedProxies:0=127.0.0.2",
             "--Logging:LogLevel:Default=Warning",
+            // No balancer polls a test gateway's /health: end sessions at once on stopping (a test that
+            // wants the grace sets Gateway:ShutdownGrace again; the last value wins).
+            "--Gateway:ShutdownGrace=00:00:00",
         };
         if (plainBackend)
         {

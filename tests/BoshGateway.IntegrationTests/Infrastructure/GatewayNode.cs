@@ -88,6 +88,9 @@ public sealed class GatewayNode : IAsyncDisposable
             "--Logging:LogLevel:BoshGateway=Information",
             "--Logging:LogLevel:BoshGateway.Cluster=Debug",
             "--Logging:Console:FormatterName=simple",
+            // No balancer polls a test gateway's /health: end sessions at once on stopping (a test that
+            // wants the grace sets Gateway:ShutdownGrace again; the last value wins).
+            "--Gateway:ShutdownGrace=00:00:00",
             .. settings.Select(s => "--" + s),
         ];
         foreach (var arg in args)
@@ -157,12 +160,21 @@ public sealed class GatewayNode : IAsyncDisposable
         }
     }
 
-    /// <summary>SIGTERM: the node ends its sessions and leaves the registry.</summary>
-    public async Task StopAsync()
+    /// <summary>Sends SIGTERM and returns at once: the node stops while the test watches.</summary>
+    public async Task SignalTermAsync()
     {
         if (!_process.HasExited)
         {
             await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+        }
+    }
+
+    /// <summary>SIGTERM, and waits for the exit: the node ends its sessions and leaves the registry.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await SignalTermAsync();
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
             try
             {

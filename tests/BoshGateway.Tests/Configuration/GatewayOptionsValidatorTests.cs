@@ -42,6 +42,28 @@ public class GatewayOptionsValidatorTests
         Assert.Equal(["Gateway:Bosh:MaxQueuedBytes must be positive."], result.Failures);
     }
 
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("5.00:00:00")] // "5" binds as five days
+    public void ShutdownGrace_NegativeOrHuge_IsOneLineNamingTheKey(string value)
+    {
+        var options = new GatewayOptions { ShutdownGrace = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) };
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.Equal(["Gateway:ShutdownGrace must be between 0 and 5 min."], result.Failures);
+    }
+
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("00:05:00")]
+    public void ShutdownGrace_ZeroOrFiveMinutes_IsValid(string value)
+    {
+        var options = new GatewayOptions { ShutdownGrace = TimeSpan.Parse(value, System.Globalization.CultureInfo.InvariantCulture) };
+
+        Assert.True(new GatewayOptionsValidator().Validate(null, options).Succeeded);
+    }
+
     [Fact]
     public void StatusPage_BadValues_AreNamedByKey()
     {
