@@ -5,6 +5,8 @@
 #   deploy/local-cluster.sh [NODES]          (default 3)
 #   FRONT_PORT (5380: nginx, plain HTTP)  NODE_BASE_PORT (5381: node i listens on base+i-1)
 #   REDIS_PORT (6390)  PROSODY_C2S_PORT (25222)  PROSODY_HTTP_PORT (25280)  CLUSTER_SECRET (random)
+#   CLUSTER_USERS=N PREFIX  also accounts PREFIX1..PREFIXN, each with its partner (1<->2, ...) as contact
+#   CLUSTER_WORK (.tmp/local-cluster)  where logs, pid files and nodeN.sh (start node N again) go
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-3}
@@ -14,7 +16,7 @@ redis_port=${REDIS_PORT:-6390}
 c2s=${PROSODY_C2S_PORT:-25222}
 http=${PROSODY_HTTP_PORT:-25280}
 secret=${CLUSTER_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-work=$(mkdir -p .tmp/local-cluster && cd .tmp/local-cluster && pwd)
+work=$(mkdir -p "${CLUSTER_WORK:-.tmp/local-cluster}" && cd "${CLUSTER_WORK:-.tmp/local-cluster}" && pwd)
 
 missing=()
 command -v prosody >/dev/null || missing+=(prosody)
@@ -32,8 +34,10 @@ pids=()
 cleanup() {
     trap - EXIT INT TERM
     echo "== stopping"
+    # Nodes by their pid files too: one started again (nodeN.sh) is not a child of this script.
+    for f in "$work"/node*.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
     [ -f "$work/nginx.pid" ] && nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true
     tests/servers/prosody.sh stop "$work/prosody" || true
 }
@@ -44,8 +48,15 @@ echo "== building the gateway"
 dotnet build src/BoshGateway -c Release -v quiet -nologo >/dev/null
 dll=src/BoshGateway/bin/Release/net10.0/BoshGateway.dll
 
-echo "== Prosody on 127.0.0.1:$c2s (alice, bob, carol; password: secret)"
-tests/servers/prosody.sh start "$work/prosody" "$c2s" "$http" alice bob carol
+accounts=(alice bob carol)
+if [ -n "${CLUSTER_USERS:-}" ]; then
+    read -r count prefix <<<"$CLUSTER_USERS"
+    accounts=()
+    for i in $(seq 1 "$count"); do accounts+=("$prefix$i"); done
+    export PROSODY_ROSTER=pairs
+fi
+echo "== Prosody on 127.0.0.1:$c2s (${#accounts[@]} accounts: ${accounts[0]}...; password: secret)"
+tests/servers/prosody.sh start "$work/prosody" "$c2s" "$http" "${accounts[@]}"
 
 echo "== Redis on 127.0.0.1:$redis_port (no persistence)"
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
@@ -55,7 +66,11 @@ upstreams=""
 for i in $(seq 1 "$nodes"); do
     port=$((base + i - 1))
     echo "== gateway node$i on 127.0.0.1:$port"
-    dotnet "$dll" --urls "http://127.0.0.1:$port" \
+    # nodeN.sh starts the node (again, after a test stopped it) and records its pid.
+    cat >"$work/node$i.sh" <<NODE
+#!/usr/bin/env bash
+echo \$\$ >"$work/node$i.pid"
+exec dotnet "$PWD/$dll" --urls "http://127.0.0.1:$port" \\
         --Gateway:Node:Id="node$i" \
         --Gateway:Redis="127.0.0.1:$redis_port" \
         --Gateway:Cluster:Secret="$secret" \
@@ -63,7 +78,11 @@ for i in $(seq 1 "$nodes"); do
         --Gateway:Backends:Default:Port="$c2s" \
         --Gateway:Backends:Default:Tls=None \
         --Gateway:ShutdownGrace=0 \
-        --Gateway:TrustedProxies:0=127.0.0.2 >"$work/node$i.log" 2>&1 &
+        --Gateway:TrustedProxies:0=127.0.0.2 ${NODE_ARGS:-} >>"$work/node$i.log" 2>&1
+NODE
+    chmod +x "$work/node$i.sh"
+    : >"$work/node$i.log"
+    "$work/node$i.sh" &
     pids+=($!)
     upstreams+="server 127.0.0.1:$port;\n    "
 done

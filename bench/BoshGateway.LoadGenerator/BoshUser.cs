@@ -26,7 +26,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
     private Task _lastWritten = Task.CompletedTask;
     private bool _ended;
 
-    public string Jid { get; private set; } = "";
+    public string Jid { get; set; } = "";
 
     public bool Ended => Volatile.Read(ref _ended) && !_stop.IsCancellationRequested;
 
@@ -36,13 +36,19 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         set => _inbox.OnMessage = value;
     }
 
+    public Action<string>? OnXml
+    {
+        get => _inbox.OnXml;
+        set => _inbox.OnXml = value;
+    }
+
     /// <summary>Requests resent after an HTTP 5xx (the same rid, as XEP-0124 says), by all BOSH users of this process; the session-creation ones also apart.</summary>
     public static int Resent5xx, ResentCreation5xx;
 
-    public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
+    public async Task LoginAsync(Credentials credentials, bool bind, CancellationToken cancellationToken)
     {
         await StartAsync(cancellationToken);
-        Jid = await XmppLogin.RunAsync(_inbox, xml => Send(xml, ""), () => Send("", $"xmpp:restart='true' to='{domain}' xml:lang='en'"), credentials, cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => Send(xml, ""), () => Send("", $"xmpp:restart='true' to='{domain}' xml:lang='en'"), credentials, bind, cancellationToken);
     }
 
     public Task ConnectAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -59,6 +65,8 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => Send(Stanzas.Message(to, body), "");
+
+    public Task SendRawAsync(string xml, CancellationToken cancellationToken) => Send(xml, "");
 
     /// <summary>Queues a payload (or, with attributes, a body of its own, such as a restart) and lets the queue move.</summary>
     private Task Send(string payload, string attributes, TaskCompletionSource<string>? answered = null)

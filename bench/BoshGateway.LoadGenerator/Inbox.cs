@@ -13,8 +13,11 @@ internal sealed class Inbox : IDisposable
 
     public Action<string>? OnMessage { get; set; }
 
+    public Action<string>? OnXml { get; set; }
+
     public void Add(string xml)
     {
+        OnXml?.Invoke(xml);
         if (OnMessage is { } handler)
         {
             foreach (var body in Stanzas.MessageBodies(xml))

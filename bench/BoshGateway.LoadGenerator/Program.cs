@@ -39,6 +39,10 @@ else if (options.Scenario == "session-start")
 {
     failed = !await SessionStart.RunAsync(options, NewUser, result, stop.Token);
 }
+else if (options.Scenario == "ledger")
+{
+    failed = !await Ledger.RunAsync(options, NewUser, result, stop.Token);
+}
 else if (options.Scenario == "soak")
 {
     failed = !await Soak.RunAsync(options, NewUser, result, stop.Token);

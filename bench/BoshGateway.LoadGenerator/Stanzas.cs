@@ -70,4 +70,69 @@ internal static class Stanzas
             at = close;
         }
     }
+
+    /// <summary>How many stanzas (message, presence, iq) <paramref name="xml"/> holds: the XEP-0198 count (no element the generator meets nests one).</summary>
+    public static int CountStanzas(string xml)
+    {
+        var count = 0;
+        foreach (var name in (string[])["<message", "<presence", "<iq"])
+        {
+            var at = 0;
+            while ((at = xml.IndexOf(name, at, StringComparison.Ordinal)) >= 0)
+            {
+                at += name.Length;
+                if (at < xml.Length && xml[at] is ' ' or '>' or '/')
+                {
+                    count++;
+                }
+            }
+        }
+        return count;
+    }
+
+    /// <summary>The start tag of the first XEP-0198 element <paramref name="name"/> (enabled, resumed, failed, r, a), or null.</summary>
+    public static string? SmElement(string xml, string name) => SmElementAt(xml, name, out _);
+
+    /// <summary>As <see cref="SmElement"/>, with the index just past its start tag.</summary>
+    public static string? SmElementAt(string xml, string name, out int end)
+    {
+        end = 0;
+        var at = 0;
+        while ((at = xml.IndexOf("<" + name, at, StringComparison.Ordinal)) >= 0)
+        {
+            var after = at + name.Length + 1;
+            var close = xml.IndexOf('>', at);
+            if (close > 0 && after < xml.Length && xml[after] is ' ' or '/' or '>')
+            {
+                var tag = xml[at..(close + 1)];
+                if (tag.Contains("urn:xmpp:sm:3", StringComparison.Ordinal))
+                {
+                    end = close + 1;
+                    return tag;
+                }
+            }
+            at = after;
+        }
+        return null;
+    }
+
+    /// <summary>Every chat message body in <paramref name="xml"/>, and whether it came back as an error (a bounce).</summary>
+    public static IEnumerable<(string Body, bool Bounced)> MessageBodiesWithErrors(string xml)
+    {
+        var at = 0;
+        while ((at = xml.IndexOf("<message", at, StringComparison.Ordinal)) >= 0)
+        {
+            var tagEnd = xml.IndexOf('>', at);
+            var open = xml.IndexOf("<body>", at, StringComparison.Ordinal);
+            var close = open < 0 ? -1 : xml.IndexOf("</body>", open, StringComparison.Ordinal);
+            if (close < 0 || tagEnd < 0)
+            {
+                yield break;
+            }
+            var tag = xml[at..tagEnd];
+            var bounced = tag.Contains("type='error'", StringComparison.Ordinal) || tag.Contains("type=\"error\"", StringComparison.Ordinal);
+            yield return (WebUtility.HtmlDecode(xml[(open + 6)..close]), bounced);
+            at = close;
+        }
+    }
 }

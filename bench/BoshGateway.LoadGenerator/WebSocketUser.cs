@@ -12,7 +12,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
     private Task _receiving = Task.CompletedTask;
     private volatile bool _leaving;
 
-    public string Jid { get; private set; } = "";
+    public string Jid { get; set; } = "";
 
     public bool Ended => _receiving.IsCompleted && !_leaving && Jid.Length > 0;
 
@@ -22,13 +22,19 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         set => _inbox.OnMessage = value;
     }
 
+    public Action<string>? OnXml
+    {
+        get => _inbox.OnXml;
+        set => _inbox.OnXml = value;
+    }
+
     private string Open => $"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0'/>";
 
-    public async Task LoginAsync(Credentials credentials, CancellationToken cancellationToken)
+    public async Task LoginAsync(Credentials credentials, bool bind, CancellationToken cancellationToken)
     {
         await ConnectAsync(cancellationToken);
         await StartAsync(cancellationToken);
-        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(Open, cancellationToken), credentials, cancellationToken);
+        Jid = await XmppLogin.RunAsync(_inbox, xml => SendAsync(xml, cancellationToken), () => SendAsync(Open, cancellationToken), credentials, bind, cancellationToken);
     }
 
     public async Task ConnectAsync(CancellationToken cancellationToken)
@@ -46,6 +52,8 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
     }
 
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken) => SendAsync(Stanzas.Message(to, body), cancellationToken);
+
+    public Task SendRawAsync(string xml, CancellationToken cancellationToken) => SendAsync(xml, cancellationToken);
 
     private async Task SendAsync(string xml, CancellationToken cancellationToken)
     {

@@ -10,8 +10,8 @@ internal static class XmppLogin
         return Stanzas.IsStreamError(features) ? throw new InvalidOperationException($"stream error before login: {features}") : features;
     }
 
-    /// <summary>Logs in over a stream whose features have arrived and whose answers arrive in <paramref name="inbox"/>; returns the bound JID.</summary>
-    public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, Credentials credentials, CancellationToken cancellationToken)
+    /// <summary>Logs in over a stream whose features have arrived and whose answers arrive in <paramref name="inbox"/>; returns the bound JID (without <paramref name="bind"/>: stops before binding, returns "").</summary>
+    public static async Task<string> RunAsync(Inbox inbox, Func<string, Task> send, Func<Task> restart, Credentials credentials, bool bind, CancellationToken cancellationToken)
     {
         var user = credentials.User;
         ScramSha1? scram = null;
@@ -41,6 +41,11 @@ internal static class XmppLogin
         }
         await restart();
         await inbox.WaitForAsync(Stanzas.HasBindFeature, "bind feature", cancellationToken);
+        if (!bind)
+        {
+            inbox.StopKeeping();
+            return "";
+        }
         await send(Stanzas.Bind);
         var jid = Stanzas.BoundJid(await inbox.WaitForAsync(x => Stanzas.BoundJid(x) is not null, "bind result", cancellationToken))!;
         inbox.StopKeeping();

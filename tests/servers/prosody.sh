@@ -2,6 +2,7 @@
 # Starts or stops a throwaway Prosody on loopback for the demo and the tests.
 #   prosody.sh start DIR C2S_PORT HTTP_PORT USER...   (accounts get the password "secret"... unless USER is name:password)
 #   prosody.sh stop DIR
+#   prosody.sh restart DIR C2S_PORT                   (after a kill: same config and data)
 # Plain c2s with STARTTLS offered (self-signed certificate, not required), SASL PLAIN and SCRAM-SHA-1,
 # XEP-0198, and Prosody's own BOSH and WebSocket endpoints on HTTP_PORT for comparison.
 # Optional knobs (unset: as above):
@@ -16,7 +17,28 @@ domain=${PROSODY_DOMAIN:-localhost}
 # shellcheck source=pidfile.sh
 source "$(dirname "$0")/pidfile.sh"
 
+# Runs Prosody on DIR's config and data (the prosody user's own, when root) and waits for its ports.
+launch() {
+    if [ "$(id -u)" = 0 ]; then
+        chown -R prosody:prosody "$dir"
+        (ulimit -n 20000; exec setpriv --reuid=prosody --regid=prosody --init-groups prosody --config "$dir/prosody.cfg.lua" -F) >"$dir/stdout.log" 2>&1 </dev/null &
+    else
+        (exec prosody --config "$dir/prosody.cfg.lua" -F) >"$dir/stdout.log" 2>&1 </dev/null &
+    fi
+    echo $! > "$dir/server.pid"
+    for _ in $(seq 100); do
+        if (exec 3<>/dev/tcp/127.0.0.1/"$c2s") 2>/dev/null \
+            && { [ -z "${PROSODY_DIRECT_TLS_PORT:-}" ] || (exec 3<>/dev/tcp/127.0.0.1/"$PROSODY_DIRECT_TLS_PORT") 2>/dev/null; }; then exit 0; fi
+        sleep 0.1
+    done
+    echo "prosody did not start; see $dir/prosody.log and $dir/stdout.log" >&2
+    cat "$dir/stdout.log" >&2 || true
+    exit 1
+}
+
 if [ "$cmd" = stop ]; then stop; exit 0; fi
+# Again after a crash or kill, on the same config and data (accounts, offline messages kept).
+if [ "$cmd" = restart ]; then c2s=$3; stop; launch; fi
 
 c2s=$3 http=$4; shift 4
 stop
@@ -98,18 +120,4 @@ VirtualHost "$domain"
     ssl = { key = "$certs/$domain.key"; certificate = "$certs/$domain.crt" }
 CFG
 
-if [ "$(id -u)" = 0 ]; then
-    chown -R prosody:prosody "$dir"
-    (ulimit -n 20000; exec setpriv --reuid=prosody --regid=prosody --init-groups prosody --config "$dir/prosody.cfg.lua" -F) >"$dir/stdout.log" 2>&1 </dev/null &
-else
-    (exec prosody --config "$dir/prosody.cfg.lua" -F) >"$dir/stdout.log" 2>&1 </dev/null &
-fi
-echo $! > "$dir/server.pid"
-for _ in $(seq 100); do
-    if (exec 3<>/dev/tcp/127.0.0.1/"$c2s") 2>/dev/null \
-        && { [ -z "${PROSODY_DIRECT_TLS_PORT:-}" ] || (exec 3<>/dev/tcp/127.0.0.1/"$PROSODY_DIRECT_TLS_PORT") 2>/dev/null; }; then exit 0; fi
-    sleep 0.1
-done
-echo "prosody did not start; see $dir/prosody.log and $dir/stdout.log" >&2
-cat "$dir/stdout.log" >&2 || true
-exit 1
+launch

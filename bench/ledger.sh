@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# "Nothing lost", counted: users chat through nginx in front of three gateway nodes sharing Redis (the
+# deploy/local-cluster.sh recipe, on its own ports) while one fault is injected; then every recipient's
+# ledger is compared with what was sent (bench/BoshGateway.LoadGenerator, scenario ledger). Half the pairs
+# use XEP-0198 (enable, ack, resume through any node), half do not. See docs/reliability.md.
+#   bench/ledger.sh FAULT [TRANSPORT] [USERS] [SECONDS] [RATE]
+#   FAULT      none | kill-node | stop-node | rolling | kill-prosody | redis-restart | nginx-reload
+#   TRANSPORT  both (default: odd users BOSH, even WebSocket) | bosh | websocket
+#   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
+# Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
+# failed), everyone came back and nothing went to the wrong user. Last line: "ledger FAULT TRANSPORT: ok|FAILED".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fault=${1:-kill-node} transport=${2:-both} users=${3:-40} seconds=${4:-30} rate=${5:-40}
+case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|nginx-reload) ;; *) echo "unknown fault $fault" >&2; exit 2;; esac
+work=$PWD/.tmp/ledger/$fault-$transport
+rm -rf "$work" && mkdir -p "$work"
+export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
+export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger"
+export PATH=$PATH:/usr/sbin
+front=http://127.0.0.1:$FRONT_PORT
+
+cluster= gen= extra=()
+cleanup() {
+    trap - EXIT
+    set +e   # a kill of something already gone must not end the cleanup
+    [ -n "$gen" ] && kill "$gen" 2>/dev/null
+    for pid in "${extra[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for f in "$work"/node*.pid; do [ -f "$f" ] && kill -CONT "$(cat "$f")" 2>/dev/null; done
+    if [ -n "$cluster" ]; then kill -TERM "$cluster" 2>/dev/null; wait "$cluster" 2>/dev/null; fi
+}
+trap cleanup EXIT
+
+deploy/local-cluster.sh 3 >"$work/cluster.out" 2>&1 &
+cluster=$!
+for _ in $(seq 600); do
+    grep -q '^ready' "$work/cluster.out" && break
+    kill -0 "$cluster" 2>/dev/null || { cat "$work/cluster.out" >&2; echo "ledger $fault $transport: FAILED (cluster did not start)"; exit 1; }
+    sleep 0.2
+done
+grep -q '^ready' "$work/cluster.out" || { echo "ledger $fault $transport: FAILED (cluster not ready)"; exit 1; }
+
+dotnet build bench/BoshGateway.LoadGenerator -c Release -v quiet -nologo >/dev/null
+args=(--scenario ledger --users "$users" --user-prefix ledger --rate "$rate" --duration "$seconds" --sm both
+      --concurrency 20 --fault-file "$work/fault-at" --json "$work/result.json" --label "ledger-$fault")
+case $transport in
+    both) args+=(--transport both --url "$front/http-bind" --ws-url "ws://127.0.0.1:$FRONT_PORT/xmpp-websocket");;
+    bosh) args+=(--transport bosh --url "$front/http-bind");;
+    websocket) args+=(--transport websocket --url "ws://127.0.0.1:$FRONT_PORT/xmpp-websocket");;
+esac
+dotnet bench/BoshGateway.LoadGenerator/bin/Release/net10.0/BoshGateway.LoadGenerator.dll "${args[@]}" >"$work/generator.out" 2>"$work/generator.err" &
+gen=$!
+for _ in $(seq 600); do
+    grep -q 'users online' "$work/generator.err" && break
+    kill -0 "$gen" 2>/dev/null || break
+    sleep 0.1
+done
+sleep 8
+
+now_ms() { date +%s%3N; }
+healthy() { for _ in $(seq 150); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.2; done; return 1; }
+node_port() { echo $((NODE_BASE_PORT + $1 - 1)); }
+echo "== fault: $fault"
+case $fault in
+    none) now_ms >"$work/fault-at";;
+    kill-node)
+        now_ms >"$work/fault-at"; kill -9 "$(cat "$work/node1.pid")";;
+    stop-node)
+        # Longer than the node lease (10 s): the others count it gone; once it runs again it must serve nothing.
+        now_ms >"$work/fault-at"; kill -STOP "$(cat "$work/node1.pid")"; sleep 15; kill -CONT "$(cat "$work/node1.pid")";;
+    rolling)
+        now_ms >"$work/fault-at"
+        for i in 1 2 3; do
+            pid=$(cat "$work/node$i.pid")
+            kill -TERM "$pid"
+            while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+            "$work/node$i.sh" & extra+=($!)
+            healthy "$(node_port "$i")" || echo "node$i did not come back" >&2
+            sleep 3
+        done;;
+    kill-prosody)
+        now_ms >"$work/fault-at"; kill -9 "$(cat "$work/prosody/server.pid")"; sleep 2
+        tests/servers/prosody.sh restart "$work/prosody" "$PROSODY_C2S_PORT";;
+    redis-restart)
+        now_ms >"$work/fault-at"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; sleep 1
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
+    nginx-reload)
+        now_ms >"$work/fault-at"
+        for _ in 1 2 3; do nginx -c "$work/nginx.conf" -s reload; sleep 2; done;;
+esac
+echo "== fault done; waiting for the ledger"
+status=0
+wait "$gen" || status=$?
+gen=
+cat "$work/generator.out"
+grep -v '^bosh request' "$work/generator.err" | tail -5 >&2 || true
+if [ "$status" = 0 ]; then echo "ledger $fault $transport: ok"; else echo "ledger $fault $transport: FAILED (see $work)"; fi
+exit "$status"
