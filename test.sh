@@ -68,6 +68,17 @@ else
     failed=$((${failed:-0} + 1))
     status=1
 fi
+# The ledger (docs/reliability.md): through nginx in front of three nodes, a node killed, then all three
+# restarted one after another, under chat. XEP-0198 users must lose nothing; each run counts as one test.
+for fault in kill-node rolling; do
+    echo "== ledger: bench/ledger.sh $fault both 40 20"
+    if bench/ledger.sh "$fault" both 40 20; then
+        passed=$((${passed:-0} + 1))
+    else
+        failed=$((${failed:-0} + 1))
+        status=1
+    fi
+done
 [ -d "$BOSHGW_SCREENSHOTS" ] && echo "Browser screenshots: $BOSHGW_SCREENSHOTS"
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "$status" -eq 0 ] && [ "${failed:-0}" = 0 ]

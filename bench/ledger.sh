@@ -4,7 +4,8 @@
 # ledger is compared with what was sent (bench/BoshGateway.LoadGenerator, scenario ledger). Half the pairs
 # use XEP-0198 (enable, ack, resume through any node), half do not. See docs/reliability.md.
 #   bench/ledger.sh FAULT [TRANSPORT] [USERS] [SECONDS] [RATE]
-#   FAULT      none | kill-node | stop-node | rolling | kill-prosody | redis-restart | nginx-reload
+#   FAULT      none | kill-node | stop-node | rolling | kill-prosody | redis-restart | sentinel | nginx-reload
+#              (sentinel: the nodes use a Redis master, a replica and a Sentinel; the master is killed)
 #   TRANSPORT  both (default: odd users BOSH, even WebSocket) | bosh | websocket
 #   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
 # Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fault=${1:-kill-node} transport=${2:-both} users=${3:-40} seconds=${4:-30} rate=${5:-40}
-case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|nginx-reload) ;; *) echo "unknown fault $fault" >&2; exit 2;; esac
+case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|sentinel|nginx-reload) ;; *) echo "unknown fault $fault" >&2; exit 2;; esac
 work=$PWD/.tmp/ledger/$fault-$transport
 rm -rf "$work" && mkdir -p "$work"
 export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
@@ -31,6 +32,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "$fault" = sentinel ]; then
+    # Debian's redis-sentinel is redis-server in sentinel mode: a master, a replica, one Sentinel (quorum 1).
+    redis-server --port 6491 --bind 127.0.0.1 --save '' --appendonly no >"$work/master.log" 2>&1 & extra+=($!); echo $! >"$work/master.pid"
+    redis-server --port 6492 --bind 127.0.0.1 --save '' --appendonly no --replicaof 127.0.0.1 6491 >"$work/replica.log" 2>&1 & extra+=($!)
+    printf '%s\n' 'port 26491' 'bind 127.0.0.1' 'sentinel monitor bgw 127.0.0.1 6491 1' 'sentinel down-after-milliseconds bgw 1000' \
+        'sentinel failover-timeout bgw 5000' >"$work/sentinel.conf"
+    redis-server "$work/sentinel.conf" --sentinel >"$work/sentinel.log" 2>&1 & extra+=($!)
+    for _ in $(seq 50); do redis-cli -p 26491 sentinel get-master-addr-by-name bgw 2>/dev/null | grep -q 6491 && break; sleep 0.2; done
+    export NODE_ARGS="--Gateway:Redis=127.0.0.1:26491,serviceName=bgw"
+fi
 deploy/local-cluster.sh 3 >"$work/cluster.out" 2>&1 &
 cluster=$!
 for _ in $(seq 600); do
@@ -84,6 +95,10 @@ case $fault in
     redis-restart)
         now_ms >"$work/fault-at"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; sleep 1
         redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
+    sentinel)
+        now_ms >"$work/fault-at"; kill -9 "$(cat "$work/master.pid")"
+        for _ in $(seq 100); do redis-cli -p 26491 sentinel get-master-addr-by-name bgw | grep -q 6492 && break; sleep 0.1; done
+        echo "Sentinel names $(redis-cli -p 26491 sentinel get-master-addr-by-name bgw | tr '\n' ' ')the master";;
     nginx-reload)
         now_ms >"$work/fault-at"
         for _ in 1 2 3; do nginx -c "$work/nginx.conf" -s reload; sleep 2; done;;
