@@ -17,7 +17,7 @@ case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|senti
 work=$PWD/.tmp/ledger/$fault-$transport
 rm -rf "$work" && mkdir -p "$work"
 export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
-export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger"
+export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger" PROSODY_MAM=1
 export PATH=$PATH:/usr/sbin
 front=http://127.0.0.1:$FRONT_PORT
 

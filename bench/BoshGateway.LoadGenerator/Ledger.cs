@@ -22,6 +22,7 @@ internal sealed class Ledger
     private readonly string[] _names;
     private readonly ConcurrentDictionary<(int From, int To), List<long>> _arrivals = new();
     private readonly ConcurrentDictionary<(int From, int To), ConcurrentBag<long>> _bounced = new();
+    private readonly ConcurrentDictionary<(int From, int To), ConcurrentBag<long>> _archived = new();
     private readonly ConcurrentDictionary<(int From, int To), long> _sent = new();
     private readonly ConcurrentQueue<(bool Sm, long NoticedAtMs, double BackAfterMs)> _recoveries = new();
     private readonly ConcurrentDictionary<int, Task> _recovering = new();
@@ -54,7 +55,7 @@ internal sealed class Ledger
         for (var i = 0; i < _users.Length; i++)
         {
             var me = i;
-            _users[i].OnMessage = (body, bounced) => Received(me, body, bounced);
+            _users[i].OnMessage = (body, how) => Received(me, body, how);
         }
         using (var logins = new SemaphoreSlim(_options.Concurrency))
         {
@@ -80,6 +81,7 @@ internal sealed class Ledger
         await SettleAsync(cancellationToken);
         await stopWatching.CancelAsync();
         await watching;
+        await ReadArchivesAsync(cancellationToken);
         Report(result);
         foreach (var user in _users)
         {
@@ -170,7 +172,36 @@ internal sealed class Ledger
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
     }
 
-    private void Received(int me, string body, bool bounced)
+    /// <summary>
+    /// The last resort for what a user never received live (robustness.md, L2): each recipient with
+    /// messages missing looks them up in its archive (XEP-0313), as a client without XEP-0198 does after
+    /// logging in again. Only works when the server archives (bench/ledger.sh turns Prosody's mod_mam on).
+    /// </summary>
+    private async Task ReadArchivesAsync(CancellationToken cancellationToken)
+    {
+        foreach (var ((from, to), count) in _sent)
+        {
+            var arrived = _arrivals.TryGetValue((from, to), out var list) ? list : [];
+            int distinct;
+            lock (arrived)
+            {
+                distinct = arrived.Distinct().Count();
+            }
+            if (distinct < count && !_users[to].Ended)
+            {
+                try
+                {
+                    await _users[to].ReadArchiveAsync($"{_names[from]}@{_options.Domain}", (int)Math.Min(count * 2, 5000), cancellationToken);
+                }
+                catch (TimeoutException)
+                {
+                    Console.Error.WriteLine($"ledger: {_names[to]}'s archive did not answer (is mod_mam on?)");
+                }
+            }
+        }
+    }
+
+    private void Received(int me, string body, Stanzas.Arrival how)
     {
         var parts = body.Split(' ');
         if (parts is not ["L", var fromText, var toText, var seqText])
@@ -178,9 +209,14 @@ internal sealed class Ledger
             return;
         }
         var (from, to, seq) = (int.Parse(fromText, CultureInfo.InvariantCulture), int.Parse(toText, CultureInfo.InvariantCulture), long.Parse(seqText, CultureInfo.InvariantCulture));
-        if (bounced)
+        if (how == Stanzas.Arrival.Bounced)
         {
             _bounced.GetOrAdd((from, to), _ => []).Add(seq);
+            return;
+        }
+        if (how == Stanzas.Arrival.Archived)
+        {
+            _archived.GetOrAdd((from, to), _ => []).Add(seq);
             return;
         }
         if (to != me)
@@ -201,7 +237,7 @@ internal sealed class Ledger
         foreach (var sm in new[] { true, false })
         {
             var kind = sm ? "sm" : "plain";
-            long sent = 0, delivered = 0, missing = 0, duplicated = 0, reordered = 0, bounced = 0;
+            long sent = 0, delivered = 0, missing = 0, duplicated = 0, reordered = 0, bounced = 0, archived = 0;
             foreach (var ((from, to), count) in _sent)
             {
                 if (_users[from].StreamManagement != sm)
@@ -211,6 +247,7 @@ internal sealed class Ledger
                 sent += count;
                 var arrivals = _arrivals.TryGetValue((from, to), out var list) ? list : [];
                 var bounces = _bounced.TryGetValue((from, to), out var bag) ? bag.ToHashSet() : [];
+                var inArchive = _archived.TryGetValue((from, to), out var kept) ? kept.ToHashSet() : [];
                 var seen = new HashSet<long>();
                 long highest = 0;
                 lock (arrivals)
@@ -241,6 +278,10 @@ internal sealed class Ledger
                         else
                         {
                             missing++;
+                            if (inArchive.Contains(seq))
+                            {
+                                archived++;
+                            }
                         }
                     }
                 }
@@ -251,6 +292,7 @@ internal sealed class Ledger
             result[$"{kind}_sent"] = sent;
             result[$"{kind}_delivered"] = delivered;
             result[$"{kind}_missing"] = missing;
+            result[$"{kind}_missing_found_in_archive"] = archived;
             result[$"{kind}_bounced"] = bounced;
             result[$"{kind}_duplicated"] = duplicated;
             result[$"{kind}_reordered"] = reordered;
@@ -278,6 +320,8 @@ internal sealed class Ledger
                 result["plain_relogins"] = users.Sum(u => u.Relogins);
             }
         }
+        // Everything the archives returned (delivered messages included): 0 with messages missing means no archive answered.
+        result["archive_results"] = _archived.Values.Sum(bag => bag.Count);
         result["misdelivered"] = _misdelivered;
         result["users_not_back"] = _notBack;
     }

@@ -28,6 +28,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     private TaskCompletionSource<string>? _smAnswer;
     private readonly List<(string To, string Body)> _held = [];
     private bool _recovering;
+    private TaskCompletionSource? _archiveDone;
     private long _lastAckProgress = Stopwatch.GetTimestamp();
 
     public bool StreamManagement => streamManagement;
@@ -54,8 +55,8 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         }
     }
 
-    /// <summary>Chat message bodies received (bounces included), as the user sees them.</summary>
-    public Action<string, bool>? OnMessage { get; set; }
+    /// <summary>Chat message bodies received (bounces and archive results included), and how each arrived.</summary>
+    public Action<string, Stanzas.Arrival>? OnMessage { get; set; }
 
     public int Resumed { get; private set; }
 
@@ -141,18 +142,24 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         {
             return;
         }
+        // One element per WebSocket message (RFC 7395): the ack request goes on its own.
+        if (await TrySendAsync(xml, cancellationToken) && askAck)
+        {
+            await TrySendAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+        }
+    }
+
+    /// <summary>Sends on the current session; false when it is going (with XEP-0198 what was not acknowledged is resent after resumption).</summary>
+    private async Task<bool> TrySendAsync(string xml, CancellationToken cancellationToken)
+    {
         try
         {
-            // One element per WebSocket message (RFC 7395): the ack request goes on its own.
             await _session.SendRawAsync(xml, cancellationToken);
-            if (askAck)
-            {
-                await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
-            }
+            return true;
         }
         catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
         {
-            // The session is going: with XEP-0198 the stanza is resent after resumption.
+            return false;
         }
     }
 
@@ -333,10 +340,14 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         }
         if (OnMessage is { } handler)
         {
-            foreach (var (body, bounced) in Stanzas.MessageBodiesWithErrors(xml))
+            foreach (var (body, how) in Stanzas.MessageBodiesWithErrors(xml))
             {
-                handler(body, bounced);
+                handler(body, how);
             }
+        }
+        if (xml.Contains("<fin", StringComparison.Ordinal) && xml.Contains("urn:xmpp:mam:2", StringComparison.Ordinal))
+        {
+            Volatile.Read(ref _archiveDone)?.TrySetResult();
         }
     }
 
@@ -364,12 +375,28 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         return null;
     }
 
+    /// <summary>
+    /// Reads this user's archive of the conversation with <paramref name="with"/> (XEP-0313, up to
+    /// <paramref name="max"/> messages): what a client without XEP-0198 can still find after a loss. The
+    /// results arrive through <see cref="OnMessage"/> as <see cref="Stanzas.Arrival.Archived"/>.
+    /// </summary>
+    public async Task ReadArchiveAsync(string with, int max, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _archiveDone, done);
+        await TrySendAsync(
+            "<iq type='set' id='ledger-mam' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>"
+            + $"<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='with'><value>{with}</value></field></x>"
+            + $"<set xmlns='http://jabber.org/protocol/rsm'><max>{max}</max></set></query></iq>", cancellationToken);
+        await done.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+    }
+
     /// <summary>Asks the server to acknowledge what it has (XEP-0198 only; while the session is up).</summary>
     public async Task RequestAckAsync(CancellationToken cancellationToken)
     {
         if (streamManagement && !_session.Ended)
         {
-            await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+            await TrySendAsync($"<r xmlns='{Sm}'/>", cancellationToken);
         }
     }
 

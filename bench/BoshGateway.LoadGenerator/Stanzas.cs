@@ -116,8 +116,16 @@ internal static class Stanzas
         return null;
     }
 
-    /// <summary>Every chat message body in <paramref name="xml"/>, and whether it came back as an error (a bounce).</summary>
-    public static IEnumerable<(string Body, bool Bounced)> MessageBodiesWithErrors(string xml)
+    /// <summary>How a chat message body arrived: live, bounced back to its sender as an error, or from the archive (XEP-0313).</summary>
+    public enum Arrival
+    {
+        Live,
+        Bounced,
+        Archived,
+    }
+
+    /// <summary>Every chat message body in <paramref name="xml"/>, and how it arrived.</summary>
+    public static IEnumerable<(string Body, Arrival How)> MessageBodiesWithErrors(string xml)
     {
         var at = 0;
         while ((at = xml.IndexOf("<message", at, StringComparison.Ordinal)) >= 0)
@@ -130,8 +138,10 @@ internal static class Stanzas
                 yield break;
             }
             var tag = xml[at..tagEnd];
-            var bounced = tag.Contains("type='error'", StringComparison.Ordinal) || tag.Contains("type=\"error\"", StringComparison.Ordinal);
-            yield return (WebUtility.HtmlDecode(xml[(open + 6)..close]), bounced);
+            var how = xml.AsSpan(at, open - at).Contains("urn:xmpp:mam:2", StringComparison.Ordinal) ? Arrival.Archived
+                : tag.Contains("type='error'", StringComparison.Ordinal) || tag.Contains("type=\"error\"", StringComparison.Ordinal) ? Arrival.Bounced
+                : Arrival.Live;
+            yield return (WebUtility.HtmlDecode(xml[(open + 6)..close]), how);
             at = close;
         }
     }

@@ -9,6 +9,7 @@
 #   PROSODY_CERT=PATH/NAME       serve NAME.crt/NAME.key (e.g. from test-ca.sh) instead of the self-signed one
 #   PROSODY_REQUIRE_TLS=1        STARTTLS required (c2s_require_encryption), no PLAIN before it
 #   PROSODY_DIRECT_TLS_PORT=N    also listen for direct TLS (XEP-0368) on N, with the same certificate
+#   PROSODY_MAM=1                archive every message (XEP-0313, mod_mam) so a client can look up what it missed
 set -euo pipefail
 cmd=$1 dir=$(mkdir -p "$2" && cd "$2" && pwd)
 domain=${PROSODY_DOMAIN:-localhost}
@@ -114,7 +115,9 @@ storage = "internal"
 certificates = "$certs"
 consider_bosh_secure = true
 consider_websocket_secure = true
-modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "bosh"; "websocket"; "smacks"; "carbons"; "offline"; "presence"; "message"; "iq" }
+modules_enabled = { "roster"; "saslauth"; "tls"; "disco"; "ping"; "bosh"; "websocket"; "smacks"; "carbons"; "offline"; "presence"; "message"; "iq"$([ "${PROSODY_MAM:-0}" = 1 ] && echo '; "mam"' || true) }
+default_archive_policy = true
+max_archive_query_results = 5000
 modules_disabled = { "s2s"; "posix" }
 VirtualHost "$domain"
     ssl = { key = "$certs/$domain.key"; certificate = "$certs/$domain.crt" }
