@@ -20,7 +20,7 @@ import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const config = {
-    scenario: 'chat',          // chat | discovery | reload | restart | demo | status | prebind
+    scenario: 'chat',          // chat | discovery | reload | restart | failover | demo | status | prebind
     library: 'converse',       // converse | strophe | stanza | xmppjs
     transport: 'websocket',    // websocket | bosh
     boshUrl: null,             // the gateway's endpoints
@@ -447,6 +447,48 @@ async function converseRestart() {
     await po.evaluate(() => window.chat.disconnect());
 }
 
+/**
+ * Several nodes behind nginx: the caller kills (-9) the node that holds a session of one of the two
+ * pages while they chat. The page that lost its connection must come back by itself, and each page must
+ * show every message once, in the order sent, including those the other page sent while it was away.
+ * (Converse.js does not let its user send while it is reconnecting, so the page that lost its node types
+ * only once it is back.)
+ */
+async function converseFailover() {
+    const [a, b] = config.users;
+    const [pa, pb] = await converseTwo();
+    const before = [1, 2].map(i => `Before the failover (${i})`);
+    for (const text of before) await converseSay(pa, b, text);
+    await converseExpect(pb, a, before, 'the first messages');
+    const replies = [1, 2].map(i => `Reply before the failover (${i})`);
+    for (const text of replies) await converseSay(pb, a, text);
+    await converseExpect(pa, b, replies, 'the first replies');
+    await askCaller('kill-node');
+    const disconnected = p => p.evaluate(() => [...document.querySelectorAll('converse-controlbox converse-spinner')].some(e => e.getClientRects().length > 0));
+    const lost = await until('a page to show it lost its connection', async () => {
+        for (const p of [pa, pb]) if (await disconnected(p)) return p;
+        return null;
+    }, 15000, 50);
+    const kept = lost === pa ? pb : pa;
+    const [gone, stayed] = [lost.user, kept.user];
+    step(`${gone}'s page lost its connection; ${stayed} keeps writing to it`);
+    lost.result.whileDown = await converseStatus(lost);
+    const meanwhile = [1, 2, 3].map(i => `${stayed} while ${gone} reconnects (${i})`);
+    for (const text of meanwhile) await converseSay(kept, gone, text);
+    await converseOnline(lost, 'losing its node', 40000);
+    if (!(await lost.locator(`converse-chat[jid="${jid(stayed)}"] .chat-textarea`).isVisible())) await converseOpenChat(lost, stayed);
+    const back = [1, 2].map(i => `${gone} is back (${i})`);
+    for (const text of back) await converseSay(lost, stayed, text);
+    const sentBy = { [a]: before, [b]: replies };
+    sentBy[stayed] = [...sentBy[stayed], ...meanwhile];
+    sentBy[gone] = [...sentBy[gone], ...back];
+    await converseExpect(pb, a, sentBy[a], `every message from ${a}, once, in order`, 40000);
+    await converseExpect(pa, b, sentBy[b], `every message from ${b}, once, in order`, 40000);
+    for (const p of [pa, pb]) p.result.status = await converseStatus(p);
+    result.lostConnection = gone;
+    await shot(lost, 'after-failover');
+}
+
 // ---- the status page (Gateway:Status): reads what its charts drew, from window.statusPage ---------
 async function statusPage() {
     const page = await newPage('operator');
@@ -488,7 +530,7 @@ try {
     if (config.scenario === 'status') {
         await statusPage();
     } else if (config.library === 'converse') {
-        const run = { chat: converseChat, discovery: converseChat, demo: converseChat, prebind: converseChat, reload: converseReload, restart: converseRestart }[config.scenario];
+        const run = { chat: converseChat, discovery: converseChat, demo: converseChat, prebind: converseChat, reload: converseReload, restart: converseRestart, failover: converseFailover }[config.scenario];
         if (!run) throw new Error(`unknown scenario ${config.scenario}`);
         await run();
     } else if (config.scenario === 'chat') {
