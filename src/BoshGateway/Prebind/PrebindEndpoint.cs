@@ -4,6 +4,7 @@ using System.Text.Json;
 using BoshGateway.Backend;
 using BoshGateway.Bosh;
 using BoshGateway.Configuration;
+using BoshGateway.Http;
 using BoshGateway.Protocol.Bosh;
 using BoshGateway.Telemetry;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,7 @@ namespace BoshGateway.Prebind;
 internal sealed partial class PrebindEndpoint(
     BoshEndpoint bosh,
     PrebindReplayGuard replays,
+    DrainState drain,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<PrebindEndpoint> logger)
@@ -35,6 +37,12 @@ internal sealed partial class PrebindEndpoint(
         {
             context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
             context.Response.Headers.Allow = "POST";
+            return;
+        }
+        if (drain.IsClosed)
+        {
+            // Stopping, grace over: a session opened now would be ended a moment later (as ShutdownGate refuses new ones).
+            await AnswerAsync(context, new PrebindOutcome(StatusCodes.Status503ServiceUnavailable, "this node is stopping", null, null, 0) { RetryAfter = "2" });
             return;
         }
         var authorization = context.Request.Headers.Authorization.ToString();
