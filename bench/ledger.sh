@@ -8,16 +8,19 @@
 #              (sentinel: the nodes use a Redis master, a replica and a Sentinel; the master is killed)
 #   TRANSPORT  both (default: odd users BOSH, even WebSocket) | bosh | websocket
 #   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
+#   LEDGER_SERVER=ejabberd  ejabberd behind the nodes instead of Prosody (every fault but kill-prosody)
 # Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
 # failed), everyone came back and nothing went to the wrong user. Last line: "ledger FAULT TRANSPORT: ok|FAILED".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fault=${1:-kill-node} transport=${2:-both} users=${3:-40} seconds=${4:-30} rate=${5:-40}
 case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|sentinel|nginx-reload) ;; *) echo "unknown fault $fault" >&2; exit 2;; esac
-work=$PWD/.tmp/ledger/$fault-$transport
+server=${LEDGER_SERVER:-prosody}
+[ "$server" = ejabberd ] && [ "$fault" = kill-prosody ] && { echo "kill-prosody needs Prosody" >&2; exit 2; }
+work=$PWD/.tmp/ledger/$fault-$transport$([ "$server" = prosody ] || echo "-$server")
 rm -rf "$work" && mkdir -p "$work"
 export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
-export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger" PROSODY_MAM=1
+export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger" PROSODY_MAM=1 EJABBERD_MAM=1 CLUSTER_SERVER=$server
 export PATH=$PATH:/usr/sbin
 front=http://127.0.0.1:$FRONT_PORT
 
@@ -109,5 +112,5 @@ wait "$gen" || status=$?
 gen=
 cat "$work/generator.out"
 grep -v '^bosh request' "$work/generator.err" | tail -5 >&2 || true
-if [ "$status" = 0 ]; then echo "ledger $fault $transport: ok"; else echo "ledger $fault $transport: FAILED (see $work)"; fi
+if [ "$status" = 0 ]; then echo "ledger $fault $transport ($server): ok"; else echo "ledger $fault $transport ($server): FAILED (see $work)"; fi
 exit "$status"

@@ -7,6 +7,7 @@
 #   REDIS_PORT (6390)  PROSODY_C2S_PORT (25222)  PROSODY_HTTP_PORT (25280)  CLUSTER_SECRET (random)
 #   CLUSTER_USERS=N PREFIX  also accounts PREFIX1..PREFIXN, each with its partner (1<->2, ...) as contact
 #   CLUSTER_WORK (.tmp/local-cluster)  where logs, pid files and nodeN.sh (start node N again) go
+#   CLUSTER_SERVER (prosody)  or ejabberd: the XMPP server behind the nodes (tests/servers/<server>.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-3}
@@ -16,17 +17,20 @@ redis_port=${REDIS_PORT:-6390}
 c2s=${PROSODY_C2S_PORT:-25222}
 http=${PROSODY_HTTP_PORT:-25280}
 secret=${CLUSTER_SECRET:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+server=${CLUSTER_SERVER:-prosody}
+case $server in prosody|ejabberd) ;; *) echo "CLUSTER_SERVER must be prosody or ejabberd" >&2; exit 2;; esac
 work=$(mkdir -p "${CLUSTER_WORK:-.tmp/local-cluster}" && cd "${CLUSTER_WORK:-.tmp/local-cluster}" && pwd)
 
 missing=()
-command -v prosody >/dev/null || missing+=(prosody)
+if [ "$server" = ejabberd ]; then command -v ejabberdctl >/dev/null || [ -x /usr/sbin/ejabberdctl ] || missing+=(ejabberd)
+else command -v prosody >/dev/null || missing+=(prosody); fi
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" != 0 ]; then echo "missing: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2; exit 1; fi
     echo "== installing ${missing[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" openssl >/dev/null
-    for svc in prosody nginx redis-server; do service "$svc" stop >/dev/null 2>&1 || true; done
+    for svc in prosody ejabberd nginx redis-server; do service "$svc" stop >/dev/null 2>&1 || true; done
 fi
 export PATH=$PATH:/usr/sbin
 
@@ -39,7 +43,7 @@ cleanup() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done; done
     [ -f "$work/nginx.pid" ] && nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true
-    tests/servers/prosody.sh stop "$work/prosody" || true
+    tests/servers/"$server".sh stop "$work/$server" || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -53,10 +57,10 @@ if [ -n "${CLUSTER_USERS:-}" ]; then
     read -r count prefix <<<"$CLUSTER_USERS"
     accounts=()
     for i in $(seq 1 "$count"); do accounts+=("$prefix$i"); done
-    export PROSODY_ROSTER=pairs
+    export PROSODY_ROSTER=pairs EJABBERD_ROSTER=pairs
 fi
-echo "== Prosody on 127.0.0.1:$c2s (${#accounts[@]} accounts: ${accounts[0]}...; password: secret)"
-tests/servers/prosody.sh start "$work/prosody" "$c2s" "$http" "${accounts[@]}"
+echo "== $server on 127.0.0.1:$c2s (${#accounts[@]} accounts: ${accounts[0]}...; password: secret)"
+tests/servers/"$server".sh start "$work/$server" "$c2s" "$http" "${accounts[@]}"
 
 echo "== Redis on 127.0.0.1:$redis_port (no persistence)"
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &

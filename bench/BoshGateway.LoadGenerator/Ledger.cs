@@ -195,7 +195,8 @@ internal sealed class Ledger
                 }
                 catch (TimeoutException)
                 {
-                    Console.Error.WriteLine($"ledger: {_names[to]}'s archive did not answer (is mod_mam on?)");
+                    Console.Error.WriteLine($"ledger: {_names[to]}'s archive did not answer (is mod_mam on?); no more archive lookups");
+                    return;
                 }
             }
         }

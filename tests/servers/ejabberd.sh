@@ -7,6 +7,7 @@
 #   EJABBERD_CERT=PATH/NAME      offer STARTTLS with NAME.crt/NAME.key (e.g. from test-ca.sh)
 #   EJABBERD_REQUIRE_TLS=1       with EJABBERD_CERT: STARTTLS required (starttls_required)
 #   EJABBERD_PROXY_PROTOCOL=1    the c2s port expects a PROXY protocol header first (use_proxy_protocol)
+#   EJABBERD_MAM=1               archive every message (XEP-0313, mod_mam default: always)
 #   EJABBERD_JWT_KEY=PATH        also accept a JWT signed with this JWK file as a user's password
 #                                (auth_method [internal, jwt], jwt_key; token prebind)
 # ejabberdctl must run as root (it switches to the ejabberd user) or as the ejabberd user.
@@ -102,6 +103,7 @@ modules:
   mod_disco: {}
   mod_http_api: {}
   mod_offline: {}
+$([ "${EJABBERD_MAM:-0}" = 1 ] && echo '  mod_mam: {default: always}' || true)
   mod_ping: {}
   mod_roster: {}
   mod_stream_mgmt: {}
