@@ -23,6 +23,7 @@ internal sealed partial class PrebindEndpoint(
     BoshEndpoint bosh,
     PrebindReplayGuard replays,
     DrainState drain,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<PrebindEndpoint> logger)
@@ -98,8 +99,9 @@ internal sealed partial class PrebindEndpoint(
         await AnswerAsync(context, new PrebindOutcome(StatusCodes.Status401Unauthorized, $"invalid token: {reason}", null, null, 0));
     }
 
-    private static async Task AnswerAsync(HttpContext context, PrebindOutcome outcome)
+    private async Task AnswerAsync(HttpContext context, PrebindOutcome outcome)
     {
+        metrics.Prebind(outcome.Status);
         var response = context.Response;
         response.StatusCode = outcome.Status;
         response.Headers.CacheControl = "no-store";

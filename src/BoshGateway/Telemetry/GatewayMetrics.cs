@@ -30,6 +30,7 @@ public sealed class GatewayMetrics
     private readonly Histogram<double> _backendConnectDuration;
     private readonly Counter<long> _forwardedRequests;
     private readonly Counter<long> _poolTakes;
+    private readonly Counter<long> _prebinds;
     private readonly TrafficTotals _bosh = new();
     private readonly TrafficTotals _websocket = new();
 
@@ -49,6 +50,23 @@ public sealed class GatewayMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15] });
         _forwardedRequests = meter.CreateCounter<long>("boshgateway.cluster.forwarded_requests", "{request}", "BOSH requests for another node's session, by outcome.");
         _poolTakes = meter.CreateCounter<long>("boshgateway.backend.pool.takes", "{stream}", "New sessions by where their server stream came from: a warm pooled one (hit) or a fresh connect (miss).");
+        _prebinds = meter.CreateCounter<long>("boshgateway.prebind.requests", "{request}", "Token prebind requests by result: ok, refused (bad token or request), failed (the server or the login), unavailable.");
+    }
+
+    /// <summary>One prebind request answered with <paramref name="status"/>.</summary>
+    public void Prebind(int status)
+    {
+        if (_prebinds.Enabled)
+        {
+            var result = status switch
+            {
+                200 => "ok",
+                503 => "unavailable",
+                >= 500 => "failed",
+                _ => "refused",
+            };
+            _prebinds.Add(1, new KeyValuePair<string, object?>("boshgateway.prebind.result", result));
+        }
     }
 
     public void PoolTake(bool hit)

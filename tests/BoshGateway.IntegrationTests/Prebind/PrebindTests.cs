@@ -14,8 +14,10 @@ public sealed class PrebindTests(PrebindTests.JwtEjabberd server) : IClassFixtur
     public async Task APreboundSession_IsLoggedIn_AndTheClientChatsThroughIt()
     {
         await using var gateway = await server.StartGatewayAsync();
+        using var ok = new HostCounter(gateway.Services, "boshgateway.prebind.requests", "boshgateway.prebind.result", "ok");
         var (status, answer, _) = await PrebindTokens.RequestAsync(gateway.BaseUrl, PrebindTokens.For($"alice@{server.Xmpp.Domain}"));
         Assert.True(status == 200, answer.ToString());
+        Assert.Equal(1, ok.Total);
         var jid = answer.GetProperty("jid").GetString()!;
         Assert.StartsWith($"alice@{server.Xmpp.Domain}/", jid, StringComparison.Ordinal);
 
@@ -105,10 +107,12 @@ public sealed class PrebindTests(PrebindTests.JwtEjabberd server) : IClassFixtur
     {
         var otherKey = PrebindTokens.NewJwkFile(RepoPaths.Scratch("prebind-keys"));
         await using var gateway = await server.StartGatewayAsync($"Gateway:Prebind:ServerJwkFile={otherKey}");
+        using var failed = new HostCounter(gateway.Services, "boshgateway.prebind.requests", "boshgateway.prebind.result", "failed");
 
         var (status, answer, _) = await PrebindTokens.RequestAsync(gateway.BaseUrl, PrebindTokens.For($"alice@{server.Xmpp.Domain}"));
 
         Assert.Equal(502, status);
+        Assert.Equal(1, failed.Total);
         Assert.Contains("not-authorized", answer.GetProperty("error").GetString(), StringComparison.Ordinal);
         await Eventually.TrueAsync(() => gateway.Sessions.Count == 0, () => $"the half-made session never ended: {gateway.Sessions.Count} left", TimeSpan.FromSeconds(10));
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
 using BoshGateway.Prebind;
+using BoshGateway.Tests.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -12,14 +13,21 @@ namespace BoshGateway.Tests.Prebind;
 public sealed class PrebindEndpointTests : IDisposable
 {
     private readonly DrainState _drain = new();
+    private readonly MetricRecorder _metrics = new();
 
-    public void Dispose() => _drain.Dispose();
+    public void Dispose()
+    {
+        _drain.Dispose();
+        _metrics.Dispose();
+    }
+
+    private string?[] Results() => [.. _metrics.Of("boshgateway.prebind.requests").Select(m => m.Tags["boshgateway.prebind.result"] as string)];
 
     private PrebindEndpoint Endpoint()
     {
         var options = Options.Create(new GatewayOptions { Prebind = { Secret = new string('s', 40) } });
         // No BoshEndpoint: every request here is answered before a session would be opened.
-        return new PrebindEndpoint(null!, new PrebindReplayGuard(TimeProvider.System, options), _drain, options, TimeProvider.System, NullLogger<PrebindEndpoint>.Instance);
+        return new PrebindEndpoint(null!, new PrebindReplayGuard(TimeProvider.System, options), _drain, _metrics.Metrics, options, TimeProvider.System, NullLogger<PrebindEndpoint>.Instance);
     }
 
     private static async Task<(int Status, string Body, IHeaderDictionary Headers)> CallAsync(PrebindEndpoint endpoint, string method, string? authorization)
@@ -46,6 +54,7 @@ public sealed class PrebindEndpointTests : IDisposable
         Assert.Equal(503, status);
         Assert.Equal("2", headers.RetryAfter.ToString());
         Assert.Equal("this node is stopping", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString());
+        Assert.Equal(["unavailable"], Results());
     }
 
     [Fact]
@@ -56,6 +65,7 @@ public sealed class PrebindEndpointTests : IDisposable
         Assert.Equal(401, status);
         Assert.Equal("Bearer error=\"invalid_token\"", headers.WWWAuthenticate.ToString());
         Assert.Equal("invalid token: no bearer token", JsonDocument.Parse(body).RootElement.GetProperty("error").GetString());
+        Assert.Equal(["refused"], Results());
     }
 
     [Fact]
