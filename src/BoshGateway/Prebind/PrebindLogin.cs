@@ -20,10 +20,6 @@ namespace BoshGateway.Prebind;
 /// </summary>
 internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, TimeProvider time)
 {
-    private const string HttpBind = "http://jabber.org/protocol/httpbind";
-    private const string StreamsNs = "http://etherx.jabber.org/streams";
-    private const string SaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
-    private const string BindNs = "urn:ietf:params:xml:ns:xmpp-bind";
     private const string SessionNs = "urn:ietf:params:xml:ns:xmpp-session";
     private static readonly TimeSpan ServerTokenLifetime = TimeSpan.FromSeconds(60);
 
@@ -42,25 +38,25 @@ internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, Ti
             {
                 return refused;
             }
-            var features = await UntilAsync(created.Elements, e => e.Name == XName.Get("features", StreamsNs), cancellationToken);
+            var features = await UntilAsync(created.Elements, e => e.Name == XName.Get("features", XmlNames.Streams), cancellationToken);
             if (!Offers(features, "PLAIN"))
             {
                 return await FailAsync(StatusCodes.Status502BadGateway, "the server does not offer SASL PLAIN");
             }
             var auth = await ExchangeAsync(
-                $"<auth xmlns='{SaslNs}' mechanism='PLAIN'>{token.PlainResponse(ServerToken(token))}</auth>",
-                e => e.Name.NamespaceName == SaslNs && e.Name.LocalName is "success" or "failure", null, cancellationToken);
+                $"<auth xmlns='{XmlNames.Sasl}' mechanism='PLAIN'>{token.PlainResponse(ServerToken(token))}</auth>",
+                e => e.Name.NamespaceName == XmlNames.Sasl && e.Name.LocalName is "success" or "failure", null, cancellationToken);
             if (auth.Name.LocalName == "failure")
             {
                 var condition = auth.Elements().FirstOrDefault(e => e.Name.LocalName != "text")?.Name.LocalName ?? "failure";
                 return await FailAsync(StatusCodes.Status502BadGateway, $"the server refused the login: {condition}");
             }
-            features = await ExchangeAsync(null, e => e.Name == XName.Get("features", StreamsNs), token.Domain, cancellationToken);
+            features = await ExchangeAsync(null, e => e.Name == XName.Get("features", XmlNames.Streams), token.Domain, cancellationToken);
             var resource = token.Resource is { } r ? $"<resource>{SecurityElement.Escape(r)}</resource>" : "";
             var bound = await ExchangeAsync(
-                $"<iq type='set' id='prebind-bind' xmlns='jabber:client'><bind xmlns='{BindNs}'>{resource}</bind></iq>",
+                $"<iq type='set' id='prebind-bind' xmlns='jabber:client'><bind xmlns='{XmlNames.Bind}'>{resource}</bind></iq>",
                 e => e.Name.LocalName == "iq" && (string?)e.Attribute("id") == "prebind-bind", null, cancellationToken);
-            var jid = bound.Element(XName.Get("bind", BindNs))?.Element(XName.Get("jid", BindNs))?.Value;
+            var jid = bound.Element(XName.Get("bind", XmlNames.Bind))?.Element(XName.Get("jid", XmlNames.Bind))?.Value;
             if ((string?)bound.Attribute("type") != "result" || string.IsNullOrEmpty(jid))
             {
                 return await FailAsync(StatusCodes.Status502BadGateway, "the server refused resource binding");
@@ -103,7 +99,7 @@ internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, Ti
     private async Task<(List<XElement> Elements, PrebindOutcome? Failure)> OpenAsync(string domain, CancellationToken cancellationToken)
     {
         var wait = (int)options.Bosh.MaxWait.TotalSeconds;
-        var body = Parse($"<body rid='{_rid}' to='{SecurityElement.Escape(domain)}' xml:lang='en' wait='{wait}' hold='1' ver='1.11' xmpp:version='1.0' xmlns:xmpp='urn:xmpp:xbosh' xmlns='{HttpBind}'/>");
+        var body = Parse($"<body rid='{_rid}' to='{SecurityElement.Escape(domain)}' xml:lang='en' wait='{wait}' hold='1' ver='1.11' xmpp:version='1.0' xmlns:xmpp='{XmlNames.XBosh}' xmlns='{XmlNames.HttpBind}'/>");
         var reply = await bosh.OpenAsync(body, cancellationToken);
         if (reply.Answer is not { } answer)
         {
@@ -143,7 +139,7 @@ internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, Ti
     {
         _rid++;
         var attributes = restart is null ? "" : $" to='{SecurityElement.Escape(restart)}' xml:lang='en' xmpp:restart='true'";
-        var body = Parse($"<body rid='{_rid}' sid='{_sid}'{attributes} xmlns:xmpp='urn:xmpp:xbosh' xmlns='{HttpBind}'>{payload}</body>");
+        var body = Parse($"<body rid='{_rid}' sid='{_sid}'{attributes} xmlns:xmpp='{XmlNames.XBosh}' xmlns='{XmlNames.HttpBind}'>{payload}</body>");
         var answer = await bosh.HandleLocalAsync(_session!, body, cancellationToken);
         answer.MarkWritten(time);
         var root = ParseAnswer(answer.Body);
@@ -163,7 +159,7 @@ internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, Ti
             try
             {
                 _rid++;
-                var answer = await bosh.HandleLocalAsync(session, Parse($"<body rid='{_rid}' sid='{_sid}' type='terminate' xmlns='{HttpBind}'/>"), CancellationToken.None);
+                var answer = await bosh.HandleLocalAsync(session, Parse($"<body rid='{_rid}' sid='{_sid}' type='terminate' xmlns='{XmlNames.HttpBind}'/>"), CancellationToken.None);
                 answer.MarkWritten(time);
             }
             catch (BoshProtocolException)
@@ -175,7 +171,7 @@ internal sealed class PrebindLogin(BoshEndpoint bosh, GatewayOptions options, Ti
     }
 
     private static bool Offers(XElement features, string mechanism)
-        => features.Element(XName.Get("mechanisms", SaslNs))?.Elements(XName.Get("mechanism", SaslNs)).Any(m => m.Value == mechanism) == true;
+        => features.Element(XName.Get("mechanisms", XmlNames.Sasl))?.Elements(XName.Get("mechanism", XmlNames.Sasl)).Any(m => m.Value == mechanism) == true;
 
     private BoshBody Parse(string xml) => BoshBodyParser.Parse(Encoding.UTF8.GetBytes(xml), options.Limits);
 

@@ -65,22 +65,25 @@ internal sealed record PrebindToken(string User, string Domain, string? Resource
         }
         var local = jid.AsSpan(0, at);
         var host = jid.AsSpan(at + 1);
-        foreach (var c in local)
+        if (!IsClean(local, forbidColon: true) || !IsClean(host, forbidColon: false))
         {
-            if (c is '"' or '&' or '\'' or '/' or ':' or '<' or '>' or '@' || char.IsWhiteSpace(c) || char.IsControl(c))
-            {
-                return false;
-            }
-        }
-        foreach (var c in host)
-        {
-            if (c is '/' or '@' or '<' or '>' or '"' or '\'' or '&' || char.IsWhiteSpace(c) || char.IsControl(c))
-            {
-                return false;
-            }
+            return false;
         }
         user = local.ToString();
         domain = host.ToString().ToLowerInvariant();
+        return true;
+    }
+
+    /// <summary>No whitespace, control character, XML-special character, '/' or '@' (and, in a localpart, no ':').</summary>
+    private static bool IsClean(ReadOnlySpan<char> part, bool forbidColon)
+    {
+        foreach (var c in part)
+        {
+            if (c is '"' or '&' or '\'' or '/' or '<' or '>' or '@' || (forbidColon && c == ':') || char.IsWhiteSpace(c) || char.IsControl(c))
+            {
+                return false;
+            }
+        }
         return true;
     }
 
