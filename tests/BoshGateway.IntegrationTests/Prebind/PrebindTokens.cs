@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
@@ -13,10 +14,9 @@ internal static class PrebindTokens
     /// <summary>A JWT over <paramref name="claims"/> with header <paramref name="alg"/>, signed HS256 with <paramref name="secret"/>.</summary>
     public static string Sign(object claims, string secret = WebAppSecret, string alg = "HS256")
     {
-        static string Part(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var input = Part(JsonSerializer.SerializeToUtf8Bytes(new { alg, typ = "JWT" })) + "." + Part(JsonSerializer.SerializeToUtf8Bytes(claims));
+        var input = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { alg, typ = "JWT" })) + "." + Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(claims));
         using var hmac = new HMACSHA256(Encoding.UTF8.GetBytes(secret));
-        return input + "." + Part(hmac.ComputeHash(Encoding.ASCII.GetBytes(input)));
+        return input + "." + Base64Url.EncodeToString(hmac.ComputeHash(Encoding.ASCII.GetBytes(input)));
     }
 
     /// <summary>The usual request: user <paramref name="jid"/>, valid for a minute, a fresh jti.</summary>
@@ -42,7 +42,7 @@ internal static class PrebindTokens
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, $"server-{Guid.NewGuid():N}.jwk");
-        var k = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var k = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         File.WriteAllText(path, JsonSerializer.Serialize(new { kty = "oct", k }));
         return path;
     }

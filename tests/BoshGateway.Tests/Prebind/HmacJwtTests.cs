@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Text;
 using System.Text.Json;
 using BoshGateway.Prebind;
@@ -34,7 +35,7 @@ public class HmacJwtTests
     {
         var token = HmacJwt.Sign(Key, """{"sub":"alice@example.org"}"""u8);
         var parts = token.Split('.');
-        var forged = Convert.ToBase64String("""{"sub":"admin@example.org"}"""u8).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var forged = Base64Url.EncodeToString("""{"sub":"admin@example.org"}"""u8);
 
         Assert.Null(HmacJwt.Verify($"{parts[0]}.{forged}.{parts[2]}", Key, out var error));
         Assert.Equal("bad signature", error);
@@ -48,7 +49,7 @@ public class HmacJwtTests
     [InlineData("""[1]""")]
     public void AnyAlgorithmButHS256_IsRefusedBeforeTheSignature(string header)
     {
-        var part = (string s) => Convert.ToBase64String(Encoding.UTF8.GetBytes(s)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var part = (string s) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(s));
         var token = $"{part(header)}.{part("""{"sub":"a@b"}""")}.";
 
         Assert.Null(HmacJwt.Verify(token, Key, out var error));
@@ -89,8 +90,8 @@ public class HmacJwtTests
     {
         // RFC 7515 appendix-style check against an independent HMAC: the signing input is header.payload as sent.
         var header = "eyJhbGciOiJIUzI1NiJ9";
-        var payload = Convert.ToBase64String(JsonSerializer.SerializeToUtf8Bytes(new { sub = "bob@example.org" })).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var signature = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes($"{header}.{payload}"))).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var payload = Base64Url.EncodeToString(JsonSerializer.SerializeToUtf8Bytes(new { sub = "bob@example.org" }));
+        var signature = Base64Url.EncodeToString(System.Security.Cryptography.HMACSHA256.HashData(Key, Encoding.ASCII.GetBytes($"{header}.{payload}")));
 
         Assert.Equal("bob@example.org", HmacJwt.Verify($"{header}.{payload}.{signature}", Key, out _)!.Value.GetProperty("sub").GetString());
     }
