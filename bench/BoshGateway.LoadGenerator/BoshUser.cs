@@ -58,8 +58,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
         var rid = Interlocked.Increment(ref _rid);
         _nextToTake = rid;
         var created = await PostAsync(rid, $"to='{domain}' xml:lang='en' wait='{wait}' hold='1' ver='1.6' xmpp:version='1.0'", "", Task.CompletedTask, null, cancellationToken);
-        var at = created.IndexOf("sid='", StringComparison.Ordinal) is var i and >= 0 ? i + 5 : created.IndexOf("sid=\"", StringComparison.Ordinal) + 5;
-        _sid = created[at..created.IndexOfAny(['\'', '"'], at)];
+        _sid = Stanzas.Attribute(created, "sid") ?? throw new InvalidOperationException("no sid in the session creation answer: " + created);
         Pump();
         await XmppLogin.WaitForFeaturesAsync(_inbox, cancellationToken);
     }

@@ -262,7 +262,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         List<string> resend;
         lock (_sync)
         {
-            Acknowledge(long.Parse(Attribute(answer, "h")!, CultureInfo.InvariantCulture));
+            Acknowledge(long.Parse(Stanzas.Attribute(answer, "h")!, CultureInfo.InvariantCulture));
             resend = [.. _unacked];
             _unacked.Clear();
         }
@@ -310,7 +310,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         {
             if (Stanzas.SmElementAt(xml, "enabled", out var at) is { } enabled)
             {
-                _resumeId = Attribute(enabled, "id");
+                _resumeId = Stanzas.Attribute(enabled, "id");
                 _received = Stanzas.CountStanzas(xml[at..]);
                 _acked = 0;
             }
@@ -322,7 +322,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
             {
                 reply = $"<a xmlns='{Sm}' h='{_received}'/>";
             }
-            if (Stanzas.SmElement(xml, "a") is { } ack && Attribute(ack, "h") is { } h)
+            if (Stanzas.SmElement(xml, "a") is { } ack && Stanzas.Attribute(ack, "h") is { } h)
             {
                 Acknowledge(long.Parse(h, CultureInfo.InvariantCulture));
             }
@@ -358,21 +358,6 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         _unacked.RemoveRange(0, newly);
         _lastAckProgress = Stopwatch.GetTimestamp();
         _acked = Math.Max(_acked, h);
-    }
-
-    private static string? Attribute(string xml, string name)
-    {
-        foreach (var quote in new[] { '\'', '"' })
-        {
-            var key = $" {name}={quote}";
-            var at = xml.IndexOf(key, StringComparison.Ordinal);
-            if (at >= 0)
-            {
-                var start = at + key.Length;
-                return xml[start..xml.IndexOf(quote, start)];
-            }
-        }
-        return null;
     }
 
     /// <summary>

@@ -55,20 +55,22 @@ internal static class Stanzas
     }
 
     /// <summary>Every chat message body in <paramref name="xml"/> (one WebSocket message, or a BOSH body with several).</summary>
-    public static IEnumerable<string> MessageBodies(string xml)
+    public static IEnumerable<string> MessageBodies(string xml) => MessageBodiesWithErrors(xml).Select(m => m.Body);
+
+    /// <summary>The value of attribute <paramref name="name"/> in <paramref name="xml"/> (either quote), or null.</summary>
+    public static string? Attribute(string xml, string name)
     {
-        var at = 0;
-        while ((at = xml.IndexOf("<message", at, StringComparison.Ordinal)) >= 0)
+        foreach (var quote in (char[])['\'', '"'])
         {
-            var open = xml.IndexOf("<body>", at, StringComparison.Ordinal);
-            var close = open < 0 ? -1 : xml.IndexOf("</body>", open, StringComparison.Ordinal);
-            if (close < 0)
+            var key = $" {name}={quote}";
+            var at = xml.IndexOf(key, StringComparison.Ordinal);
+            if (at >= 0)
             {
-                yield break;
+                var start = at + key.Length;
+                return xml[start..xml.IndexOf(quote, start)];
             }
-            yield return WebUtility.HtmlDecode(xml[(open + 6)..close]);
-            at = close;
         }
+        return null;
     }
 
     /// <summary>How many stanzas (message, presence, iq) <paramref name="xml"/> holds: the XEP-0198 count (no element the generator meets nests one).</summary>
