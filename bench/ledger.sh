@@ -37,8 +37,8 @@ trap cleanup EXIT
 
 if [ "$fault" = sentinel ]; then
     # Debian's redis-sentinel is redis-server in sentinel mode: a master, a replica, one Sentinel (quorum 1).
-    redis-server --port 6491 --bind 127.0.0.1 --save '' --appendonly no >"$work/master.log" 2>&1 & extra+=($!); echo $! >"$work/master.pid"
-    redis-server --port 6492 --bind 127.0.0.1 --save '' --appendonly no --replicaof 127.0.0.1 6491 >"$work/replica.log" 2>&1 & extra+=($!)
+    redis-server --port 6491 --bind 127.0.0.1 --dir "$work" --save '' --appendonly no >"$work/master.log" 2>&1 & extra+=($!); echo $! >"$work/master.pid"
+    redis-server --port 6492 --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --replicaof 127.0.0.1 6491 >"$work/replica.log" 2>&1 & extra+=($!)
     printf '%s\n' 'port 26491' 'bind 127.0.0.1' 'sentinel monitor bgw 127.0.0.1 6491 1' 'sentinel down-after-milliseconds bgw 1000' \
         'sentinel failover-timeout bgw 5000' >"$work/sentinel.conf"
     redis-server "$work/sentinel.conf" --sentinel >"$work/sentinel.log" 2>&1 & extra+=($!)
@@ -97,7 +97,7 @@ case $fault in
         tests/servers/prosody.sh restart "$work/prosody" "$PROSODY_C2S_PORT";;
     redis-restart)
         now_ms >"$work/fault-at"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; sleep 1
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
     sentinel)
         now_ms >"$work/fault-at"; kill -9 "$(cat "$work/master.pid")"
         for _ in $(seq 100); do redis-cli -p 26491 sentinel get-master-addr-by-name bgw | grep -q 6492 && break; sleep 0.1; done

@@ -54,7 +54,7 @@ PROSODY_ROSTER=pairs tests/servers/prosody.sh start "$server_dir" "$c2s" "$http"
 cluster_args=()
 if [ "$redis" = 1 ]; then
     echo "== redis-server (port $redis_port)"
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 &
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$out" --save '' --appendonly no --daemonize no >"$out/redis.log" 2>&1 &
     redis_pid=$!
     for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     cluster_args=(--Gateway:Redis="127.0.0.1:$redis_port" --Gateway:Cluster:Secret="$(openssl rand -hex 24)" --Gateway:Node:Id=soak)

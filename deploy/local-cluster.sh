@@ -63,7 +63,7 @@ echo "== $server on 127.0.0.1:$c2s (${#accounts[@]} accounts: ${accounts[0]}...;
 tests/servers/"$server".sh start "$work/$server" "$c2s" "$http" "${accounts[@]}"
 
 echo "== Redis on 127.0.0.1:$redis_port (no persistence)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
 pids+=($!)
 
 upstreams=""
