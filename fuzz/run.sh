@@ -7,7 +7,8 @@
 # then prints one line per target from fuzzer_stats. Exit 1 if any target found a crash or a hang, 2 on setup errors.
 # Crashing inputs are replayed through the uninstrumented build so the exception is printed.
 # Environment: FUZZ_TIMEOUT_MS (afl -t, default 5000: a real hang; the harness itself fails an input slower
-# than FUZZ_SLOW_MS, default 1000), FUZZ_RESUME=1 to continue a previous run's queue instead of starting over.
+# than FUZZ_SLOW_MS, default 1000), FUZZ_RESUME=1 to continue a previous run's queue instead of starting over,
+# FUZZ_EXECS=N to stop a target after about N executions (afl -E) if that comes before <seconds>.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -59,8 +60,10 @@ for t in "${targets[@]}"; do
         rm -rf "$dir"
     fi
     mkdir -p "$dir"
-    echo "== afl-fuzz $t for ${seconds}s (log $dir/afl.log)"
-    afl-fuzz "${input[@]}" -o "$dir" -x fuzz/xmpp.dict -m none -t "${FUZZ_TIMEOUT_MS:-5000}" -V "$seconds" \
+    limit=(-V "$seconds")
+    [ -n "${FUZZ_EXECS:-}" ] && limit+=(-E "$FUZZ_EXECS")
+    echo "== afl-fuzz $t for ${seconds}s${FUZZ_EXECS:+ or $FUZZ_EXECS executions} (log $dir/afl.log)"
+    afl-fuzz "${input[@]}" -o "$dir" -x fuzz/xmpp.dict -m none -t "${FUZZ_TIMEOUT_MS:-5000}" "${limit[@]}" \
         -- dotnet "$bin/BoshGateway.Fuzz.dll" "$t" >"$dir/afl.log" 2>&1
     rc=$?
     stats=$dir/default/fuzzer_stats
