@@ -76,11 +76,20 @@ internal sealed partial class ClusterRouter(
         var gone = location.State == NodeState.Gone;
         Log.Forwarding(logger, sid, owner);
         Interlocked.Increment(ref _forwarded);
-        switch (await forwarder.ForwardAsync(context, bytes, location.Url, gone ? _goneOwnerTimeout : null))
+        ForwardOutcome outcome;
+        using (var watch = registry.Watch(owner))
+        {
+            outcome = await forwarder.ForwardAsync(context, bytes, location.Url, gone ? _goneOwnerTimeout : null, watch.OwnerGone);
+        }
+        switch (outcome)
         {
             case ForwardOutcome.Forwarded:
                 metrics.Forwarded(ForwardingOutcome.Forwarded);
                 return BoshReply.Handled;
+            case ForwardOutcome.OwnerGone:
+                // The owner stalled past its lease while holding this request: the registry has
+                // forgotten it, and its sessions are over (it ends them itself if it wakes).
+                return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);
             case ForwardOutcome.Refused:
                 registry.Forget(owner);
                 return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);

@@ -11,4 +11,7 @@ public enum ForwardOutcome
 
     /// <summary>The owner could not be reached or did not answer in time; nothing was sent to the client yet.</summary>
     Failed,
+
+    /// <summary>The registry dropped the owner (its lease ran out) while the request waited there; nothing was sent to the client yet.</summary>
+    OwnerGone,
 }

@@ -35,6 +35,8 @@ internal sealed partial class NodeRegistry(
         """;
 
     private readonly ConcurrentDictionary<string, (string Url, long Seen)> _known = new(StringComparer.Ordinal);
+    private readonly Lock _watchLock = new();
+    private readonly Dictionary<string, OwnerWatch> _watches = new(StringComparer.Ordinal);
     private readonly ClusterOptions _cluster = options.Value.Cluster;
     private long _lastRenewed;
     private bool _sawOutage;
@@ -103,6 +105,34 @@ internal sealed partial class NodeRegistry(
     /// <summary>Drops the remembered address of a node that did not answer there.</summary>
     public void Forget(string node) => _known.TryRemove(node, out _);
 
+    /// <summary>
+    /// Watches <paramref name="node"/> for as long as a request forwarded to it is outstanding: the
+    /// lease's token is cancelled when a heartbeat finds the node out of the registry.
+    /// </summary>
+    public OwnerWatchLease Watch(string node)
+    {
+        lock (_watchLock)
+        {
+            if (!_watches.TryGetValue(node, out var watch))
+            {
+                _watches[node] = watch = new OwnerWatch(node);
+            }
+            watch.InFlight++;
+            return new OwnerWatchLease(this, watch);
+        }
+    }
+
+    internal void Release(OwnerWatch watch)
+    {
+        lock (_watchLock)
+        {
+            if (--watch.InFlight == 0 && _watches.TryGetValue(watch.Node, out var current) && current == watch)
+            {
+                _watches.Remove(watch.Node);
+            }
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!await WaitForStartAsync(stoppingToken))
@@ -117,6 +147,7 @@ internal sealed partial class NodeRegistry(
             do
             {
                 await HeartbeatAsync();
+                await EndForwardsToGoneOwnersAsync();
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
@@ -192,6 +223,63 @@ internal sealed partial class NodeRegistry(
         }
     }
 
+    /// <summary>
+    /// Requests forwarded to an owner that has since dropped out of the registry would otherwise wait
+    /// for the forwarding timeout (a held long-poll: <c>Bosh:MaxWait</c> + 30 s) when the owner is
+    /// stalled rather than dead; cancelling them lets <see cref="ClusterRouter"/> answer
+    /// <c>item-not-found</c> now, as it answers any new request for those sessions.
+    /// </summary>
+    private async Task EndForwardsToGoneOwnersAsync()
+    {
+        string[] watched;
+        lock (_watchLock)
+        {
+            if (_watches.Count == 0)
+            {
+                return;
+            }
+            watched = [.. _watches.Keys];
+        }
+        foreach (var node in watched)
+        {
+            try
+            {
+                if (!redis.IsConnected || await redis.Database.KeyExistsAsync(RedisConnection.NodeKey(node)).WaitAsync(_cluster.RedisTimeout)
+                    || await IsRebuildingAsync(CancellationToken.None))
+                {
+                    continue;
+                }
+            }
+            catch (Exception ex) when (ex is RedisException or TimeoutException)
+            {
+                Log.HeartbeatFailed(logger, ex.Message);
+                return;
+            }
+            OwnerWatch? gone;
+            lock (_watchLock)
+            {
+                if (_watches.Remove(node, out gone))
+                {
+                    Log.OwnerLeaseExpired(logger, node, gone.InFlight);
+                }
+            }
+            if (gone is null)
+            {
+                continue;
+            }
+            Forget(node);
+            try
+            {
+                await gone.CancelAsync();
+            }
+            catch (AggregateException ex)
+            {
+                // A forward's own cancellation callback failed; the others have run, and the loop goes on.
+                Log.CancelForwardsFailed(logger, node, ex);
+            }
+        }
+    }
+
     private void EndSessionsAfterLostLease(TimeSpan silentFor)
     {
         var count = 0;
@@ -252,6 +340,12 @@ internal sealed partial class NodeRegistry(
 
         [LoggerMessage(EventId = EventIds.LeaseLost, EventName = nameof(EventIds.LeaseLost), Level = LogLevel.Warning, Message = "This node was out of the registry for {SilentFor} (longer than Gateway:Cluster:NodeLease); other nodes have answered its sessions as gone, so it ended {Count} sessions")]
         public static partial void LeaseLost(ILogger logger, TimeSpan silentFor, int count);
+
+        [LoggerMessage(EventId = EventIds.OwnerLeaseExpired, EventName = nameof(EventIds.OwnerLeaseExpired), Level = LogLevel.Warning, Message = "Node {Node} is out of the registry (its lease ran out): {Count} requests forwarded to it are answered item-not-found")]
+        public static partial void OwnerLeaseExpired(ILogger logger, string node, int count);
+
+        [LoggerMessage(EventId = EventIds.CancelForwardsFailed, EventName = nameof(EventIds.CancelForwardsFailed), Level = LogLevel.Error, Message = "Ending the requests forwarded to node {Node} failed")]
+        public static partial void CancelForwardsFailed(ILogger logger, string node, Exception exception);
 
         [LoggerMessage(EventId = EventIds.LeaveFailed, EventName = nameof(EventIds.LeaveFailed), Level = LogLevel.Debug, Message = "Could not remove this node's registry entry: {Message}")]
         public static partial void LeaveFailed(ILogger logger, string message);

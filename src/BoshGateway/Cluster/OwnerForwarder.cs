@@ -50,9 +50,10 @@ internal sealed partial class OwnerForwarder : IDisposable
     /// <summary>
     /// Forwards the request whose (already read, decompressed) body is <paramref name="body"/> to
     /// <paramref name="ownerUrl"/>. <paramref name="timeout"/> shortens the wait for an owner the
-    /// registry no longer lists.
+    /// registry no longer lists; <paramref name="ownerGone"/> ends the wait when the registry drops
+    /// the owner meanwhile (<see cref="ForwardOutcome.OwnerGone"/>).
     /// </summary>
-    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, byte[] body, string ownerUrl, TimeSpan? timeout = null)
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, byte[] body, string ownerUrl, TimeSpan? timeout, CancellationToken ownerGone)
     {
         var request = context.Request;
         BoshRequestReader.PutBack(request, body);
@@ -64,26 +65,26 @@ internal sealed partial class OwnerForwarder : IDisposable
         context.Response.Headers.Remove(HeaderNames.Vary);
         var config = timeout is { } t ? new ForwarderRequestConfig { ActivityTimeout = t } : _longPoll;
 
-        var host = request.Host.Value;
         using var activity = GatewayActivitySource.StartForward(ownerUrl);
-        var error = await _forwarder.SendAsync(context, ownerUrl, _client, config, (_, proxyRequest) =>
-        {
-            // The owner judges Origin against the host the client used, as this node did.
-            proxyRequest.Headers.Host = host;
-            proxyRequest.Headers.Remove(ClusterSigner.ForwardedHeader);
-            proxyRequest.Headers.TryAddWithoutValidation(ClusterSigner.ForwardedHeader, signature);
-            return ValueTask.CompletedTask;
-        });
+        var error = await _forwarder.SendAsync(context, ownerUrl, _client, config, new SignedForward(request.Host.Value, signature), ownerGone);
         if (error == ForwarderError.None)
         {
             return ForwardOutcome.Forwarded;
         }
         var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
-        if (context.Response.HasStarted || error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return ForwardOutcome.Forwarded;
         }
         context.Response.Clear();
+        if (ownerGone.IsCancellationRequested)
+        {
+            return ForwardOutcome.OwnerGone;
+        }
+        if (error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled)
+        {
+            return ForwardOutcome.Forwarded;
+        }
         if (exception is not null)
         {
             GatewayActivitySource.Fail(activity, exception);
@@ -106,6 +107,18 @@ internal sealed partial class OwnerForwarder : IDisposable
     }
 
     public void Dispose() => _client.Dispose();
+
+    /// <summary>The owner judges Origin against the host the client used, as this node did, and sees the cluster's signature.</summary>
+    private sealed class SignedForward(string? host, string signature) : HttpTransformer
+    {
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            proxyRequest.Headers.Host = host;
+            proxyRequest.Headers.Remove(ClusterSigner.ForwardedHeader);
+            proxyRequest.Headers.TryAddWithoutValidation(ClusterSigner.ForwardedHeader, signature);
+        }
+    }
 
     private sealed class BufferedBody : IHttpRequestBodyDetectionFeature
     {

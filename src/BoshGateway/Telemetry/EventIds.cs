@@ -69,6 +69,8 @@ internal static class EventIds
     public const int SessionsRepublished = 1323;
     public const int LeaseLost = 1324;
     public const int LeaveFailed = 1325;
+    public const int OwnerLeaseExpired = 1326;
+    public const int CancelForwardsFailed = 1327;
     public const int ForwardFailed = 1330;
     public const int ForwardingToOwner = 1340;
     public const int OwnerGone = 1341;

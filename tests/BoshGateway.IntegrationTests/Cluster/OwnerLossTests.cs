@@ -108,6 +108,54 @@ public class OwnerLossTests(XmppServers servers)
     }
 
     [Fact]
+    public async Task OwnerStalledPastItsLease_ARequestHeldThroughAnotherNode_IsAnsweredItemNotFound_AndTheOwnerFencesOnWaking()
+    {
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 2, withNginx: false, name: "cluster-stall");
+        var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await client.LoginAsync(TestUsers.Take(server), wait: 20);
+        await client.StopPollingAsync();
+
+        // A long-poll for node1's session, through node2: node2 forwards it and waits on node1.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
+        var held = PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
+        var deadline = Stopwatch.StartNew();
+        while (await n2.HealthFigureAsync("forwarded") == 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "node2 never forwarded the request");
+            await Task.Delay(50);
+        }
+
+        await n1.SignalAsync("STOP");
+        var stalled = Stopwatch.StartNew();
+        XElement answer;
+        try
+        {
+            answer = XElement.Parse(await held);
+        }
+        finally
+        {
+            await n1.SignalAsync("CONT");
+        }
+
+        // node2 ends its wait when node1's lease (3 s here) runs out, not at the forwarding timeout
+        // (wait + 30 s) and not when node1 wakes: a frozen node1 could not have answered at all.
+        Assert.Equal("terminate", (string?)answer.Attribute("type"));
+        Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
+        Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(15), $"answered after {stalled.Elapsed}, lease 3 s, held request's wait 20 s");
+        Assert.Contains("Node node1 is out of the registry", n2.Log, StringComparison.Ordinal);
+        // Woken, node1 finds its lease lost and ends the session rather than serve it again.
+        while (!n1.Log.Contains("was out of the registry", StringComparison.Ordinal))
+        {
+            Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "node1 never noticed it had lost its lease: " + n1.Log);
+            await Task.Delay(50);
+        }
+        var next = XElement.Parse(await PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal("terminate", (string?)next.Attribute("type"));
+    }
+
+    [Fact]
     public async Task ForgedSidsAndForwardMarks_AreRefused_WithoutDisturbingOthers()
     {
         var server = servers["prosody"];

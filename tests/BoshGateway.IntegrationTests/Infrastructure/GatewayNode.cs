@@ -161,11 +161,14 @@ public sealed class GatewayNode : IAsyncDisposable
     }
 
     /// <summary>Sends SIGTERM and returns at once: the node stops while the test watches.</summary>
-    public async Task SignalTermAsync()
+    public Task SignalTermAsync() => SignalAsync("TERM");
+
+    /// <summary>Sends a signal by name (TERM, STOP, CONT) and returns at once.</summary>
+    public async Task SignalAsync(string signal)
     {
         if (!_process.HasExited)
         {
-            await ProcessRunner.RunAsync("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
+            await ProcessRunner.RunAsync("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
         }
     }
 
