@@ -130,6 +130,10 @@ internal sealed partial class BoshEndpoint(
             {
                 return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, context.RequestAborted);
             }
+            if (cluster is not null)
+            {
+                await cluster.EnsureLeaseAsync();
+            }
             if (_sessions.TryGet(sid, out var session))
             {
                 return BoshReply.With(await HandleLocalAsync(session, body, context.RequestAborted));

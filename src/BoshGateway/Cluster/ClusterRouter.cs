@@ -36,6 +36,9 @@ internal sealed partial class ClusterRouter(
 
     public string NewSessionId() => signer.NewSessionId(_node);
 
+    /// <summary>Fencing before serving: see <see cref="NodeRegistry.EnsureLeaseAsync"/>.</summary>
+    public ValueTask EnsureLeaseAsync() => registry.EnsureLeaseAsync();
+
     /// <summary>Null when the request was not forwarded; otherwise whether its signature holds.</summary>
     public bool? VerifyForwarded(HttpRequest request, ReadOnlySpan<byte> body)
     {

@@ -38,7 +38,9 @@ internal sealed partial class NodeRegistry(
     private readonly Lock _watchLock = new();
     private readonly Dictionary<string, OwnerWatch> _watches = new(StringComparer.Ordinal);
     private readonly ClusterOptions _cluster = options.Value.Cluster;
+    private readonly SemaphoreSlim _beat = new(1, 1);
     private long _lastRenewed;
+    private long _lastBeat;
     private bool _sawOutage;
     private long _dataLossSeen;
 
@@ -146,7 +148,7 @@ internal sealed partial class NodeRegistry(
         {
             do
             {
-                await HeartbeatAsync();
+                await BeatAsync(force: true);
                 await EndForwardsToGoneOwnersAsync();
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
@@ -170,6 +172,41 @@ internal sealed partial class NodeRegistry(
             {
                 Log.LeaveFailed(logger, ex.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Completes at once unless the heartbeat has not even been tried for a whole lease: then this
+    /// process was stalled (GC, SIGSTOP, a frozen VM) and has only just woken, possibly with requests
+    /// already read before its heartbeat loop ran. Those wait for one heartbeat, which ends this
+    /// node's sessions if its lease ran out meanwhile, so nothing is served for a session that other
+    /// nodes have already answered <c>item-not-found</c> (fencing before serving, not after).
+    /// </summary>
+    public ValueTask EnsureLeaseAsync()
+    {
+        if (OwnUrl is null || time.GetElapsedTime(Volatile.Read(ref _lastBeat)) < _cluster.NodeLease)
+        {
+            return ValueTask.CompletedTask;
+        }
+        return new ValueTask(BeatAsync(force: false));
+    }
+
+    private async Task BeatAsync(bool force)
+    {
+        await _beat.WaitAsync();
+        try
+        {
+            // A request that waited here behind the loop's heartbeat needs no second one. The time is
+            // taken when a heartbeat has finished: a request must not pass while one is under way.
+            if (force || time.GetElapsedTime(Volatile.Read(ref _lastBeat)) >= _cluster.NodeLease)
+            {
+                await HeartbeatAsync();
+                Volatile.Write(ref _lastBeat, time.GetTimestamp());
+            }
+        }
+        finally
+        {
+            _beat.Release();
         }
     }
 

@@ -108,27 +108,33 @@ public class OwnerLossTests(XmppServers servers)
     }
 
     [Fact]
-    public async Task OwnerStalledPastItsLease_ARequestHeldThroughAnotherNode_IsAnsweredItemNotFound_AndTheOwnerFencesOnWaking()
+    public async Task OwnerStalledPastItsLease_ARequestHeldThroughAnotherNode_IsAnsweredItemNotFound_AndTheOwnerFencesBeforeServing()
     {
         var server = servers["prosody"];
         await using var cluster = await TestCluster.StartAsync(server, nodes: 2, withNginx: false, name: "cluster-stall");
         var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var (alice, bob) = (TestUsers.Take(server), TestUsers.Take(server));
+        await using var receiver = new BoshTestClient(n2.BoshUrl, server.Domain);
+        await receiver.LoginAsync(bob);
         await using var client = new BoshTestClient(n1.BoshUrl, server.Domain);
-        await client.LoginAsync(TestUsers.Take(server), wait: 20);
+        await client.LoginAsync(alice, wait: 20);
         await client.StopPollingAsync();
 
-        // A long-poll for node1's session, through node2: node2 forwards it and waits on node1.
+        // A long-poll for node1's session, through node2: node2 forwards it and waits on node1, which holds it.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
         var held = PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
         var deadline = Stopwatch.StartNew();
-        while (await n2.HealthFigureAsync("forwarded") == 0)
+        while (!n1.Log.Contains("Request forwarded by node node2 accepted", StringComparison.Ordinal))
         {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "node2 never forwarded the request");
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "node1 never got the forwarded request: " + n1.Log);
             await Task.Delay(50);
         }
 
         await n1.SignalAsync("STOP");
         var stalled = Stopwatch.StartNew();
+        // A message straight to the frozen node: its kernel takes the request, the process reads it on waking.
+        var direct = PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
+            $"<message to='{bob}@{server.Domain}' type='chat' id='fenced'><body>sent into a stalled node</body></message></body>", http);
         XElement answer;
         try
         {
@@ -144,15 +150,23 @@ public class OwnerLossTests(XmppServers servers)
         Assert.Equal("terminate", (string?)answer.Attribute("type"));
         Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
         Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(15), $"answered after {stalled.Elapsed}, lease 3 s, held request's wait 20 s");
-        Assert.Contains("Node node1 is out of the registry", n2.Log, StringComparison.Ordinal);
-        // Woken, node1 finds its lease lost and ends the session rather than serve it again.
+
+        // Woken, node1 checks its lease before it serves the request it read meanwhile: the session is
+        // over (node2 said so), so the request gets a terminate and its message never reaches the server.
+        var fenced = XElement.Parse(await direct);
+        Assert.Equal("terminate", (string?)fenced.Attribute("type"));
+        // The log reaches the test through the node's console, a moment later.
         while (!n1.Log.Contains("was out of the registry", StringComparison.Ordinal))
         {
-            Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "node1 never noticed it had lost its lease: " + n1.Log);
+            Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "node1 never said it had lost its lease: " + n1.Log);
             await Task.Delay(50);
         }
-        var next = XElement.Parse(await PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
-        Assert.Equal("terminate", (string?)next.Attribute("type"));
+        await using var marker = new BoshTestClient(n2.BoshUrl, server.Domain);
+        await marker.LoginAsync(TestUsers.Take(server));
+        // node1 would have written the fenced message to the server before answering it; the marker goes after.
+        await marker.SendMessageAsync($"{bob}@{server.Domain}", "after the stall", id: "marker");
+        await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "marker", remove: false);
+        Assert.DoesNotContain(receiver.Inbox, e => (string?)e.Attribute("id") == "fenced");
     }
 
     [Fact]
