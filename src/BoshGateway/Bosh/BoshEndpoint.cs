@@ -126,13 +126,15 @@ internal sealed partial class BoshEndpoint(
 
         try
         {
+            if (cluster is not null)
+            {
+                // A node just woken from a stall fences first: before serving a session other nodes
+                // have declared over, and before creating one its fencing would end at once.
+                await cluster.EnsureLeaseAsync();
+            }
             if (body.Sid is not { } sid)
             {
                 return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, context.RequestAborted);
-            }
-            if (cluster is not null)
-            {
-                await cluster.EnsureLeaseAsync();
             }
             if (_sessions.TryGet(sid, out var session))
             {

@@ -135,6 +135,9 @@ public class OwnerLossTests(XmppServers servers)
         // A message straight to the frozen node: its kernel takes the request, the process reads it on waking.
         var direct = PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
             $"<message to='{bob}@{server.Domain}' type='chat' id='fenced'><body>sent into a stalled node</body></message></body>", http);
+        // And a new session asked of the frozen node: created on waking, after the fencing, so it lives.
+        await using var late = new BoshTestClient(n1.BoshUrl, server.Domain);
+        var lateLogin = late.LoginAsync(TestUsers.Take(server), wait: 2);
         XElement answer;
         try
         {
@@ -161,6 +164,10 @@ public class OwnerLossTests(XmppServers servers)
             Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "node1 never said it had lost its lease: " + n1.Log);
             await Task.Delay(50);
         }
+        await lateLogin;
+        await late.SendMessageAsync($"{bob}@{server.Domain}", "from a session opened as node1 woke", id: "late");
+        await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "late", remove: false);
+        Assert.Null(late.Terminate);
         await using var marker = new BoshTestClient(n2.BoshUrl, server.Domain);
         await marker.LoginAsync(TestUsers.Take(server));
         // node1 would have written the fenced message to the server before answering it; the marker goes after.
