@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using System.Xml;
 
 namespace BoshGateway.Protocol.Xml;
 
@@ -197,6 +198,7 @@ public sealed partial class XmlStreamReader
             case State.AttrName:
             case State.EndName:
                 AppendName(b);
+                CheckNameCharacter();
                 break;
             case State.TagBody:
                 if (!_sawSpace)
@@ -531,6 +533,28 @@ public sealed partial class XmlStreamReader
 
     private static bool IsXmlChar(int cp, int min) =>
         cp >= min && cp <= 0x10FFFF && cp is < 0xD800 or > 0xDFFF && cp is not (0xFFFE or 0xFFFF);
+
+    /// <summary>
+    /// Once a non-ASCII character of a name is complete: XML 1.0 fourth-edition name characters
+    /// (Appendix B), which is what expat (Prosody, ejabberd) and System.Xml accept. The fifth edition
+    /// allows far more (U+FEFF, U+2070, U+10000…); a name either parser refuses would end the server's
+    /// stream or break the client's, so it is refused here as not-well-formed (found by fuzzing).
+    /// </summary>
+    private void CheckNameCharacter()
+    {
+        if (_utf8Remaining != 0)
+        {
+            return;
+        }
+        var length = _utf8Min switch { 0x80 => 2, 0x800 => 3, _ => 4 };
+        var ok = _utf8CodePoint <= 0xFFFF && (_nameLength == length
+            ? XmlConvert.IsStartNCNameChar((char)_utf8CodePoint)
+            : XmlConvert.IsNCNameChar((char)_utf8CodePoint));
+        if (!ok)
+        {
+            throw Error(XmlStreamError.NotWellFormed, "character not allowed in a name");
+        }
+    }
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r';
 

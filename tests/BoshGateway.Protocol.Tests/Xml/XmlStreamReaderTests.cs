@@ -273,4 +273,44 @@ public class XmlStreamReaderTests
         var ok = new XmlStreamReader(new RecordingHandler());
         ok.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'><message><body>]] ]>]<![CDATA[]]]]></body></message>"u8);
     }
+
+    [Theory]
+    // The fuzzer's find: a UTF-8 BOM inside an attribute name of the server's features (the filter's
+    // System.Xml then threw, not a protocol error). Fifth-edition XML allows these; expat (Prosody,
+    // ejabberd) and System.Xml, which read fourth-edition names, refuse them.
+    [InlineData("<mechanisms xmlns\uFEFF='urn:ietf:params:xml:ns:xmpp-sasl'/>")]
+    [InlineData("<message x\u2070='1'/>")]
+    [InlineData("<message\uFFFD/>")]
+    [InlineData("<\uF900/>")]
+    [InlineData("<a\U00010000/>")]
+    [InlineData("<a\u00D7b/>")]
+    [InlineData("<message><b\u037E/></message>")]
+    [InlineData("<a>text</a\uFEFF>")]
+    [InlineData("<\u00B7a/>")]
+    public void Fuzz_NameCharactersExpatRefuses_AreNotWellFormed(string element)
+    {
+        var bytes = Encoding.UTF8.GetBytes(element);
+        for (var split = 1; split < bytes.Length; split++)
+        {
+            var reader = new XmlStreamReader(new RecordingHandler());
+            reader.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"u8);
+            var ex = Assert.Throws<XmlStreamException>(() =>
+            {
+                reader.Feed(bytes.AsSpan(0, split));
+                reader.Feed(bytes.AsSpan(split));
+            });
+            Assert.Equal(XmlStreamError.NotWellFormed, ex.Error);
+        }
+    }
+
+    [Fact]
+    public void NonAsciiNames_ThatExpatAccepts_AreRead()
+    {
+        var handler = new RecordingHandler();
+        var reader = new XmlStreamReader(handler);
+        reader.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"u8);
+        reader.Feed(Encoding.UTF8.GetBytes("<caf\u00E9 n\u00E4me='1' a\u00B7\u0300='2'><\u65E5\u672C/></caf\u00E9>"));
+        var element = Assert.Single(handler.Elements);
+        Assert.Equal("caf\u00E9", element.LocalName);
+    }
 }
