@@ -61,13 +61,22 @@ public sealed partial class XmlStreamReader
         _attrNamesLength += _nameLength;
 
         _currentAttrName = _collectValues ? Encoding.UTF8.GetString(name) : null;
+        _declaredPrefix = null;
         if (name.SequenceEqual("xmlns"u8))
         {
-            _tagDeclarations.Add(string.Empty);
+            _declaredPrefix = string.Empty;
         }
         else if (name.StartsWith("xmlns:"u8))
         {
-            _tagDeclarations.Add(Encoding.UTF8.GetString(name[6..]));
+            _declaredPrefix = Encoding.UTF8.GetString(name[6..]);
+            if (_declaredPrefix == "xmlns")
+            {
+                throw Error(XmlStreamError.NotWellFormed, "the prefix xmlns cannot be declared");
+            }
+        }
+        if (_declaredPrefix is not null)
+        {
+            _tagDeclarations.Add(_declaredPrefix);
         }
         else
         {
@@ -77,10 +86,16 @@ public sealed partial class XmlStreamReader
                 _tagAttrPrefixes.Add(Encoding.UTF8.GetString(name[..colon]));
             }
         }
+        // A declaration's value is read at any depth: Namespaces in XML rules depend on it.
+        _collectValue = _collectValues || _declaredPrefix is not null;
     }
 
     private void EndAttributeValue()
     {
+        if (_declaredPrefix is not null)
+        {
+            CheckDeclaration(_declaredPrefix, _value.WrittenSpan);
+        }
         if (_collectValues)
         {
             _attrs.Add(new XmlAttribute(_currentAttrName!, Encoding.UTF8.GetString(_value.WrittenSpan)));
@@ -254,6 +269,23 @@ public sealed partial class XmlStreamReader
         var name = _nameStack.AsSpan(_nameStackLength - top, top);
         var colon = name.IndexOf((byte)':');
         return colon < 0 ? string.Empty : Encoding.UTF8.GetString(name[..colon]);
+    }
+
+    /// <summary>
+    /// Namespaces in XML 1.0 §3, as expat (Prosody, ejabberd) and System.Xml enforce them: a prefix
+    /// cannot be undeclared (<c>xmlns:p=''</c>), <c>xml</c> is bound to its namespace and nothing else
+    /// is, and nothing is bound to the <c>xmlns</c> namespace (found by fuzzing).
+    /// </summary>
+    private static void CheckDeclaration(string prefix, ReadOnlySpan<byte> value)
+    {
+        var isXml = value.SequenceEqual("http://www.w3.org/XML/1998/namespace"u8);
+        var ok = prefix.Length == 0
+            ? !isXml && !value.SequenceEqual("http://www.w3.org/2000/xmlns/"u8)
+            : value.Length > 0 && (prefix == "xml") == isXml && !value.SequenceEqual("http://www.w3.org/2000/xmlns/"u8);
+        if (!ok)
+        {
+            throw Error(XmlStreamError.NotWellFormed, "invalid namespace declaration");
+        }
     }
 
     private void CheckQualifiedName()

@@ -63,6 +63,8 @@ public sealed partial class XmlStreamReader
     private readonly List<string> _tagAttrPrefixes = [];
     private string? _currentAttrName;
     private bool _collectValues;
+    private bool _collectValue;
+    private string? _declaredPrefix;
     private readonly ArrayBufferWriter<byte> _value = new(64);
     private byte _quote;
 
@@ -573,7 +575,7 @@ public sealed partial class XmlStreamReader
 
     private void AppendValue(byte b)
     {
-        if (!_collectValues)
+        if (!_collectValue)
         {
             return;
         }

@@ -313,4 +313,40 @@ public class XmlStreamReaderTests
         var element = Assert.Single(handler.Elements);
         Assert.Equal("caf\u00E9", element.LocalName);
     }
+
+    [Theory]
+    // The fuzzer's finds: System.Xml (the features filter) and expat refuse these declarations.
+    [InlineData("<features xmlns:xmlns='urn:x'/>")]
+    [InlineData("<message><x xmlns:stream=''/></message>")]
+    [InlineData("<message xmlns:p=''/>")]
+    [InlineData("<message><a><b xmlns:xml='urn:not-the-xml-namespace'/></a></message>")]
+    [InlineData("<message xmlns:p='http://www.w3.org/XML/1998/namespace'/>")]
+    [InlineData("<message><a xmlns='http://www.w3.org/2000/xmlns/'/></message>")]
+    [InlineData("<message><a xmlns:p='http://www.w3.org/2000/xmlns/'/></message>")]
+    [InlineData("<message><a><b><c xmlns:q='&#x0;'/></b></a></message>")]
+    public void Fuzz_NamespaceDeclarationsNamespacesInXmlForbids_AreNotWellFormed(string element)
+    {
+        var bytes = Encoding.UTF8.GetBytes(element);
+        for (var split = 1; split < bytes.Length; split++)
+        {
+            var reader = new XmlStreamReader(new RecordingHandler());
+            reader.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"u8);
+            var ex = Assert.Throws<XmlStreamException>(() =>
+            {
+                reader.Feed(bytes.AsSpan(0, split));
+                reader.Feed(bytes.AsSpan(split));
+            });
+            Assert.Equal(XmlStreamError.NotWellFormed, ex.Error);
+        }
+    }
+
+    [Fact]
+    public void NamespaceDeclarationsNamespacesInXmlAllows_AreRead()
+    {
+        var handler = new RecordingHandler();
+        var reader = new XmlStreamReader(handler);
+        reader.Feed("<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>"u8);
+        reader.Feed("<message xmlns:xml='http://www.w3.org/XML/1998/namespace'><a xmlns=''><b xmlns:p='urn:p' p:x='1'/></a></message>"u8);
+        Assert.Single(handler.Elements);
+    }
 }
