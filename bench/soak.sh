@@ -13,6 +13,7 @@
 #   SOAK_HEAP_TOLERANCE_PCT=10 SOAK_HEAP_TOLERANCE_MIB=4 managed heap after a full GC, likewise
 #   SOAK_FD_TOLERANCE=8 SOAK_THREAD_TOLERANCE=8         open files / threads above the baseline
 #   GATEWAY_ARGS="--Some:Option=value ..."              extra gateway options
+#   SOAK_GCDUMP=1       also write the gateway's heap by type at baseline and end (needs dotnet-gcdump on PATH)
 # A fresh Prosody (accounts load1..loadN, password "secret", each with its partner as contact), and a
 # fresh gateway (Release, throttles relaxed: every user comes from 127.0.0.1) on free loopback ports.
 # Baseline: after a 15 s warm-up with the same users and rate (churn 0.05/s) and the same settling as the end. Each
@@ -104,6 +105,15 @@ measure() { # name
         sleep 1; waited=$((waited + 1))
     done
     echo "   sessions and backend connections held by sessions at 0 after ${waited} s"
+    # A BOSH session that ended without its client collecting the end (a reload, a drop) stays in the
+    # session table for one Bosh:Inactivity (60 s), closed, so that the client's next request still
+    # gets its terminate; /health counts the table. Measured before it empties, those ended sessions
+    # (a few hundred at 6,000 users) read as heap growth.
+    local listed waited_table=0
+    while listed=$(curl -sf "http://127.0.0.1:$gw/health" | grep -oE 'bosh=[0-9]+ websocket=[0-9]+'); [ "$listed" != "bosh=0 websocket=0" ] && [ "$waited_table" -lt 90 ]; do
+        sleep 1; waited_table=$((waited_table + 1))
+    done
+    echo "   session table empty ($listed) after ${waited_table} s more (ended BOSH sessions stay listed for Bosh:Inactivity)"
     if [ "$redis" = 1 ]; then
         # A session that ended without its client collecting the end (a reload, a drop, the server's
         # conflict) keeps its record for one Bosh:Inactivity (60 s), so that the client's next request,
@@ -120,6 +130,11 @@ measure() { # name
     dotnet "$gen" gc "$gateway_pid"
     sleep 2
     echo "   full GC induced (gen2 collections $gen2 → $(gen2_collections))"
+    if [ "${SOAK_GCDUMP:-0}" = 1 ]; then
+        # What the managed heap holds, by type (dotnet-gcdump, a dotnet global tool): compare $out/*.heap.txt.
+        dotnet-gcdump collect -p "$gateway_pid" -o "$out/$name.gcdump" >/dev/null && dotnet-gcdump report "$out/$name.gcdump" >"$out/$name.heap.txt" \
+            && echo "   heap by type: $out/$name.heap.txt"
+    fi
     printf -v "${name}_rss" %s "$(proc_status VmRSS)"                            # KiB
     printf -v "${name}_heap" %s "$(metric dotnet_gc_last_collection_heap_size_bytes)"
     printf -v "${name}_committed" %s "$(metric dotnet_gc_last_collection_memory_committed_size_bytes)"
