@@ -25,6 +25,11 @@ public class BackendPoolTests
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => Eventually.TrueAsync(condition, what, TimeSpan.FromSeconds(15));
 
+    /// <summary>As above, saying on timeout what the pool and the stub server show (a CI run once timed out here, cause unknown).</summary>
+    private static Task WaitUntilAsync(Func<bool> condition, string what, BackendPool pool, StubXmppServer server, BackendDestinations destinations) =>
+        Eventually.TrueAsync(condition, what, TimeSpan.FromSeconds(15),
+            () => $"idle {pool.IdleCount}, server accepted {server.Accepted}, headers {server.Headers}, open {server.Open}, destinations out {destinations.All.Count(d => d.IsOut)}");
+
     private static (BackendConnector Connector, BackendPool Pool, BackendDestinations Destinations, BackendPoolService Service) Start(GatewayOptions options)
     {
         var connector = BackendTestConnectors.Create(options, out var destinations, out var pool);
@@ -52,9 +57,9 @@ public class BackendPoolTests
     {
         await using var server = new StubXmppServer();
         var options = Options(server.Port);
-        await WithPoolServiceAsync(options, async (connector, pool, _) =>
+        await WithPoolServiceAsync(options, async (connector, pool, destinations) =>
         {
-            await WaitUntilAsync(() => pool.IdleCount == 2, "the pool is full");
+            await WaitUntilAsync(() => pool.IdleCount == 2, "the pool is full", pool, server, destinations);
             var target = BackendRoute.Resolve(options.Backends, "localhost", null);
 
             var link = await connector.ConnectAsync(target, "en", Cancel);
@@ -66,7 +71,7 @@ public class BackendPoolTests
             Assert.Contains(events.StreamId, new[] { "s1", "s2" });
             Assert.Equal(["features"], events.Elements);
             // It refills in the background.
-            await WaitUntilAsync(() => pool.IdleCount == 2 && server.Accepted == 3, "the pool refills");
+            await WaitUntilAsync(() => pool.IdleCount == 2 && server.Accepted == 3, "the pool refills", pool, server, destinations);
             link.Abort();
         });
     }
