@@ -86,8 +86,6 @@ public sealed partial class XmlStreamReader
                 _tagAttrPrefixes.Add(Encoding.UTF8.GetString(name[..colon]));
             }
         }
-        // A declaration's value is read at any depth: Namespaces in XML rules depend on it.
-        _collectValue = _collectValues || _declaredPrefix is not null;
     }
 
     private void EndAttributeValue()

@@ -63,7 +63,6 @@ public sealed partial class XmlStreamReader
     private readonly List<string> _tagAttrPrefixes = [];
     private string? _currentAttrName;
     private bool _collectValues;
-    private bool _collectValue;
     private string? _declaredPrefix;
     private readonly ArrayBufferWriter<byte> _value = new(64);
     private byte _quote;
@@ -575,7 +574,8 @@ public sealed partial class XmlStreamReader
 
     private void AppendValue(byte b)
     {
-        if (!_collectValue)
+        // A declaration's value is read at any depth: Namespaces in XML rules depend on it.
+        if (!_collectValues && _declaredPrefix is null)
         {
             return;
         }

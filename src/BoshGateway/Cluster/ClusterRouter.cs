@@ -89,11 +89,10 @@ internal sealed partial class ClusterRouter(
             case ForwardOutcome.Forwarded:
                 metrics.Forwarded(ForwardingOutcome.Forwarded);
                 return BoshReply.Handled;
-            case ForwardOutcome.OwnerGone:
-                // The owner stalled past its lease while holding this request: the registry has
-                // forgotten it, and its sessions are over (it ends them itself if it wakes).
-                return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);
             case ForwardOutcome.Refused:
+            case ForwardOutcome.OwnerGone:
+                // Nothing listens at the owner's address, or it stalled past its lease while holding
+                // this request: its sessions are over (a stalled owner ends them itself if it wakes).
                 registry.Forget(owner);
                 return await ReplayOrNotFoundAsync(context, sid, body.Rid, owner);
             default:
