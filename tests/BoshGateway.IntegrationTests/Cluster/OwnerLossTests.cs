@@ -123,12 +123,8 @@ public class OwnerLossTests(XmppServers servers)
         // A long-poll for node1's session, through node2: node2 forwards it and waits on node1, which holds it.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
         var held = PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
-        var deadline = Stopwatch.StartNew();
-        while (!n1.Log.Contains("Request forwarded by node node2 accepted", StringComparison.Ordinal))
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "node1 never got the forwarded request: " + n1.Log);
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => n1.Log.Contains("Request forwarded by node node2 accepted", StringComparison.Ordinal),
+            () => "node1 never got the forwarded request: " + n1.Log, TimeSpan.FromSeconds(10));
 
         await n1.SignalAsync("STOP");
         var stalled = Stopwatch.StartNew();
@@ -159,11 +155,8 @@ public class OwnerLossTests(XmppServers servers)
         var fenced = XElement.Parse(await direct);
         Assert.Equal("terminate", (string?)fenced.Attribute("type"));
         // The log reaches the test through the node's console, a moment later.
-        while (!n1.Log.Contains("was out of the registry", StringComparison.Ordinal))
-        {
-            Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "node1 never said it had lost its lease: " + n1.Log);
-            await Task.Delay(50);
-        }
+        await Eventually.TrueAsync(() => n1.Log.Contains("was out of the registry", StringComparison.Ordinal),
+            () => "node1 never said it had lost its lease: " + n1.Log, TimeSpan.FromSeconds(30) - stalled.Elapsed);
         await lateLogin;
         await late.SendMessageAsync($"{bob}@{server.Domain}", "from a session opened as node1 woke", id: "late");
         await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "late", remove: false);
