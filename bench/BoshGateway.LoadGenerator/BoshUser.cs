@@ -153,6 +153,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
             if (Stanzas.IsTerminate(answer))
             {
                 _ended = true;
+                _inbox.End("terminated: " + answer);
             }
             answered?.TrySetResult(answer);
         }
@@ -162,6 +163,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
             if (!_stop.IsCancellationRequested)
             {
                 _ended = true;
+                _inbox.End($"request {rid} failed: {ex.Message}");
                 Console.Error.WriteLine($"bosh request {rid}: {ex.Message}");
             }
         }

@@ -2,7 +2,9 @@ namespace BoshGateway.LoadGenerator;
 
 /// <summary>
 /// What one user received, in order. Chat message bodies go to the handler at once; until login is
-/// done everything is also kept for <see cref="WaitForAsync"/>, then nothing is kept.
+/// done everything is also kept for <see cref="WaitForAsync"/>, then nothing is kept. Once the
+/// transport says the session is over (<see cref="End"/>), a wait that finds nothing fails at once
+/// rather than at its timeout: a login whose stream the server closed is a failed login.
 /// </summary>
 internal sealed class Inbox : IDisposable
 {
@@ -10,6 +12,8 @@ internal sealed class Inbox : IDisposable
     private readonly List<string> _pending = [];
     private readonly SemaphoreSlim _arrived = new(0);
     private bool _keep = true;
+    private string? _ended;
+    private bool _disposed;
 
     public Action<string>? OnMessage { get; set; }
 
@@ -27,13 +31,13 @@ internal sealed class Inbox : IDisposable
         }
         lock (_sync)
         {
-            if (!_keep)
+            if (!_keep || _disposed)
             {
                 return;
             }
             _pending.Add(xml);
+            _arrived.Release();
         }
-        _arrived.Release();
     }
 
     /// <summary>Waits for (and removes) the first received XML that matches.</summary>
@@ -52,6 +56,10 @@ internal sealed class Inbox : IDisposable
                     _pending.RemoveRange(0, index + 1);
                     return found;
                 }
+                if (_ended is not null)
+                {
+                    throw new InvalidOperationException($"the session ended before the {what} arrived: {_ended}");
+                }
             }
             try
             {
@@ -60,6 +68,19 @@ internal sealed class Inbox : IDisposable
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException("no " + what + " within 30 s");
+            }
+        }
+    }
+
+    /// <summary>The transport ended (the WebSocket closed, a BOSH terminate or failed request): waits stop waiting.</summary>
+    public void End(string why)
+    {
+        lock (_sync)
+        {
+            _ended ??= why;
+            if (!_disposed)
+            {
+                _arrived.Release();
             }
         }
     }
@@ -74,5 +95,12 @@ internal sealed class Inbox : IDisposable
         }
     }
 
-    public void Dispose() => _arrived.Dispose();
+    public void Dispose()
+    {
+        lock (_sync)
+        {
+            _disposed = true;
+        }
+        _arrived.Dispose();
+    }
 }

@@ -107,6 +107,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     /// </summary>
     public Task SendMessageAsync(string to, string body, CancellationToken cancellationToken)
     {
+        IXmppUser session;
         lock (_sync)
         {
             if (_recovering || (streamManagement && _session.Ended))
@@ -114,11 +115,25 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
                 _held.Add((to, body));
                 return Task.CompletedTask;
             }
+            session = _session;
         }
-        return SendNowAsync(to, body, cancellationToken);
+        return SendNowAsync(session, to, body, cancellationToken);
     }
 
-    private async Task SendNowAsync(string to, string body, CancellationToken cancellationToken)
+    /// <summary>
+    /// The session chat may use, or null while a new one is being made: nothing but the login may go on a
+    /// stream before it is authenticated (a server closes a stream that gets an <c>&lt;r/&gt;</c> or a message
+    /// there). Taken under the lock, so a recovery that starts later cannot swap the session under the caller.
+    /// </summary>
+    private IXmppUser? Established()
+    {
+        lock (_sync)
+        {
+            return _recovering ? null : _session;
+        }
+    }
+
+    private async Task SendNowAsync(IXmppUser session, string to, string body, CancellationToken cancellationToken)
     {
         var xml = Stanzas.Message(to, body);
         var askAck = false;
@@ -138,23 +153,23 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
                 }
             }
         }
-        if (_session.Ended)
+        if (session.Ended)
         {
             return;
         }
         // One element per WebSocket message (RFC 7395): the ack request goes on its own.
-        if (await TrySendAsync(xml, cancellationToken) && askAck)
+        if (await TrySendAsync(session, xml, cancellationToken) && askAck)
         {
-            await TrySendAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+            await TrySendAsync(session, $"<r xmlns='{Sm}'/>", cancellationToken);
         }
     }
 
-    /// <summary>Sends on the current session; false when it is going (with XEP-0198 what was not acknowledged is resent after resumption).</summary>
-    private async Task<bool> TrySendAsync(string xml, CancellationToken cancellationToken)
+    /// <summary>Sends on <paramref name="session"/>; false when it is going (with XEP-0198 what was not acknowledged is resent after resumption).</summary>
+    private static async Task<bool> TrySendAsync(IXmppUser session, string xml, CancellationToken cancellationToken)
     {
         try
         {
-            await _session.SendRawAsync(xml, cancellationToken);
+            await session.SendRawAsync(xml, cancellationToken);
             return true;
         }
         catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
@@ -190,7 +205,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
             }
             foreach (var (to, body) in held)
             {
-                await SendNowAsync(to, body, cancellationToken);
+                await SendNowAsync(_session, to, body, cancellationToken);
             }
         }
     }
@@ -290,7 +305,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
 
     private IXmppUser Attach(IXmppUser session)
     {
-        session.OnXml = Observe;
+        session.OnXml = xml => Observe(session, xml);
         return session;
     }
 
@@ -303,7 +318,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     }
 
     /// <summary>Everything received: XEP-0198 bookkeeping, then chat bodies (a bounce is marked).</summary>
-    private void Observe(string xml)
+    private void Observe(IXmppUser session, string xml)
     {
         string? reply = null;
         lock (_sync)
@@ -336,7 +351,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         }
         if (reply is not null && streamManagement)
         {
-            _ = _session.SendRawAsync(reply, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
+            _ = session.SendRawAsync(reply, CancellationToken.None).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default);
         }
         if (OnMessage is { } handler)
         {
@@ -367,9 +382,13 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     /// </summary>
     public async Task ReadArchiveAsync(string with, int max, CancellationToken cancellationToken)
     {
+        if (Established() is not { Ended: false } session)
+        {
+            return;
+        }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _archiveDone, done);
-        await TrySendAsync(
+        await TrySendAsync(session, 
             "<iq type='set' id='ledger-mam' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>"
             + $"<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='with'><value>{with}</value></field></x>"
             + $"<set xmlns='http://jabber.org/protocol/rsm'><max>{max}</max></set></query></iq>", cancellationToken);
@@ -379,9 +398,9 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     /// <summary>Asks the server to acknowledge what it has (XEP-0198 only; while the session is up).</summary>
     public async Task RequestAckAsync(CancellationToken cancellationToken)
     {
-        if (streamManagement && !_session.Ended)
+        if (streamManagement && Established() is { Ended: false } session)
         {
-            await TrySendAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+            await TrySendAsync(session, $"<r xmlns='{Sm}'/>", cancellationToken);
         }
     }
 

@@ -85,7 +85,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
                 while (!result.EndOfMessage && count < buffer.Length);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    return;
+                    break;
                 }
                 _inbox.Add(Encoding.UTF8.GetString(buffer, 0, count));
             }
@@ -93,6 +93,7 @@ internal sealed class WebSocketUser(Uri url, string domain) : IXmppUser
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
         }
+        _inbox.End($"the WebSocket closed ({_socket.CloseStatus} {_socket.CloseStatusDescription})");
     }
 
     public void Abort()
