@@ -139,6 +139,58 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
     }
 
+    // Look-alikes and variants of the one listed origin (https://chat.example): only exact matches pass. Scheme and host
+    // compare without case (RFC 6454 §4; browsers send them in lower case anyway); port and scheme are part of the origin.
+    [Theory]
+    [InlineData("null", false)]
+    [InlineData("https://chat.example.evil.example", false)]
+    [InlineData("https://evil-chat.example", false)]
+    [InlineData("https://chat.examp1e", false)]
+    [InlineData("http://chat.example", false)]
+    [InlineData("https://chat.example:8443", false)]
+    [InlineData("https://chat.example, https://evil.example", false)]
+    [InlineData("https://chat.example", true)]
+    [InlineData("HTTPS://CHAT.EXAMPLE", true)]
+    public async Task OriginVariants_OnlyTheListedOnePasses(string origin, bool allowed)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, _gateway.BoshUrl)
+        {
+            Content = new StringContent($"<body rid='1' to='localhost' wait='5' hold='1' {Ns}/>", Encoding.UTF8, "text/xml"),
+        };
+        request.Headers.TryAddWithoutValidation("Origin", origin);
+        using var response = await _http.SendAsync(request);
+        Assert.Equal(allowed ? HttpStatusCode.OK : HttpStatusCode.Forbidden, response.StatusCode);
+        if (allowed)
+        {
+            Assert.Equal(origin, response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+            var sid = (string?)XElement.Parse(await response.Content.ReadAsStringAsync()).Attribute("sid");
+            Assert.Empty((await PostAsync($"<body rid='2' sid='{sid}' type='terminate' {Ns}/>")).Elements());
+        }
+        else
+        {
+            Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
+        }
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    // XEP-0124's content attribute is never read: whatever a client asks for, the answer is XML, not to be sniffed.
+    [Theory]
+    [InlineData("text/html")]
+    [InlineData("text/html&#13;&#10;X-Injected: 1")]
+    public async Task HostileContentAttribute_IsNeverReflected(string content)
+    {
+        using var response = await _http.PostAsync(_gateway.BoshUrl,
+            new StringContent($"<body rid='1' to='localhost' wait='5' hold='1' content='{content}' {Ns}/>", Encoding.UTF8, "text/xml"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/xml; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.False(response.Headers.Contains("X-Injected"));
+        var created = XElement.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Null(created.Attribute("content"));
+        Assert.Empty((await PostAsync($"<body rid='2' sid='{(string?)created.Attribute("sid")}' type='terminate' {Ns}/>")).Elements());
+        await AssertHealthyAndNothingLeaked();
+    }
+
     [Fact]
     public async Task AllowedOrigin_GetsCorsHeaders_AndPreflightAnswers()
     {
@@ -225,6 +277,27 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         var html = await _http.GetStringAsync(_gateway.BoshUrl);
         Assert.Contains("BOSH", html, StringComparison.Ordinal);
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task GetWithABodyInItsQuery_HeadAndTrace_OpenNoSession()
+    {
+        // Some clients (and scanners) try BOSH over GET with the body in the query: the page, never a session.
+        var query = Uri.EscapeDataString($"<body rid='1' to='localhost' wait='5' hold='1' {Ns}/>");
+        using var get = await _http.GetAsync(_gateway.BoshUrl + "?" + query);
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal("text/html; charset=utf-8", get.Content.Headers.ContentType?.ToString());
+        Assert.DoesNotContain("sid=", await get.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var head = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Head, _gateway.BoshUrl));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.True(head.Content.Headers.ContentLength > 0);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+
+        using var trace = await _http.SendAsync(new HttpRequestMessage(HttpMethod.Trace, _gateway.BoshUrl));
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, trace.StatusCode);
+        Assert.Equal("GET, HEAD, POST, OPTIONS", string.Join(", ", trace.Content.Headers.Allow));
         await AssertHealthyAndNothingLeaked();
     }
 

@@ -176,6 +176,42 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
     }
 
+    // The same variants as the BOSH endpoint's (BoshBadInputTests): the handshake is refused with 403 before any upgrade.
+    [Theory]
+    [InlineData("null", false)]
+    [InlineData("https://chat.example.evil.example", false)]
+    [InlineData("http://chat.example", false)]
+    [InlineData("https://chat.example:8443", false)]
+    [InlineData("HTTPS://CHAT.EXAMPLE", true)]
+    public async Task OriginVariants_OnlyTheListedOnePasses(string origin, bool allowed)
+    {
+        await using var client = new WebSocketTestClient(origin: origin);
+        if (allowed)
+        {
+            await client.ConnectAsync(_gateway.WebSocketUrl);
+            Assert.Equal("xmpp", client.Socket.SubProtocol);
+        }
+        else
+        {
+            var ex = await Assert.ThrowsAsync<WebSocketException>(() => client.ConnectAsync(_gateway.WebSocketUrl));
+            Assert.Contains("403", ex.Message, StringComparison.Ordinal);
+        }
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task NeverOpeningAStream_IsTimedOut()
+    {
+        // Upgraded, then silent: the pre-auth deadline runs from the upgrade, not from <open/>.
+        await using var mallory = new WebSocketTestClient();
+        await mallory.ConnectAsync(_gateway.WebSocketUrl);
+        var (error, status) = await ExpectStreamErrorAsync(mallory);
+        Assert.Equal("connection-timeout", Condition(error));
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, status);
+        Assert.Equal(2, await TcpConnections.WaitForAsync(_server.C2sPort, 2, TimeSpan.FromSeconds(5)));
+        await AssertHealthyAndNothingLeaked();
+    }
+
     [Fact]
     public async Task UnknownDomain_GetsTheServersStreamError()
     {
@@ -237,7 +273,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         }
         // Sending stopped at limit + 64 KiB at the latest: the close must come without more bytes.
         var (messages, code) = await closed.WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.True(code == 1009, $"close code {code} after {sent} bytes; messages: {string.Join(" ", messages)}");
+        Assert.True(code == 1009, $"close code {code} after {sent} bytes; messages after the features: {string.Join(" ", messages.Skip(2))}");
         Assert.Contains(messages, m => m.Contains("<policy-violation", StringComparison.Ordinal));
         Assert.Contains(StropheClose, messages);
         // The session ends with the client's TCP connection, or 2 s after the close frame at the latest.
@@ -248,6 +284,67 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         }
         Assert.Equal(0, gateway.Sessions.Count);
         await AssertHealthyAndNothingLeaked();
+    }
+
+    // Frames no WebSocket library writes (robustness.md A5, C3), each after a stream was opened so a backend stream exists.
+    // The answer is .NET's WebSocket's: a close frame with RFC 6455's code, then the connection ends; the gateway drops the
+    // backend stream and the session. Mask keys are zero, so payload bytes go as they are.
+    [Theory]
+    [InlineData("C1-83-00000000-616263", 1002)]          // RSV1 set, no extension negotiated
+    [InlineData("83-80-00000000", 1002)]                 // reserved data opcode 0x3
+    [InlineData("8B-80-00000000", 1002)]                 // reserved control opcode 0xB
+    [InlineData("09-80-00000000", 1002)]                 // a ping without FIN: control frames are never fragmented
+    [InlineData("89-FE-007E-00000000-" + Ping126, 1002)]  // a ping with 126 bytes: control payloads are at most 125
+    [InlineData("88-82-00000000-03E7", 1002)]            // close code 999, below the defined range
+    [InlineData("88-82-00000000-03ED", 1002)]            // close code 1005, which must never be sent
+    // An unmasked client frame: .NET's WebSocket does not refuse it, and nothing of it reaches the session, which ends
+    // at its deadline: here the pre-auth one (connection-timeout, 1008); after login, WebSocket:KeepAliveTimeout.
+    [InlineData("81-03-616263", 1008)]
+    [InlineData("81-82-00000000-C328", 1007)]            // invalid UTF-8 in a text frame
+    [InlineData("01-81-00000000-61-81-81-00000000-62", 1002)] // a new text frame where a continuation was due
+    public async Task MalformedFrame_IsClosedWithItsCode_AndNothingLeaks(string frameHex, int code)
+    {
+        using var socket = await RawUpgradeAsync(_gateway);
+        var stream = socket.GetStream();
+        var features = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var closed = ReadUntilCloseFrameAsync(stream, m =>
+        {
+            if (m.Contains("<stream:features", StringComparison.Ordinal))
+            {
+                features.TrySetResult();
+            }
+        });
+        await stream.WriteAsync(MaskedText($"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{_server.Domain}' version='1.0'/>"));
+        await features.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, await TcpConnections.WaitForAsync(_server.C2sPort, 3, TimeSpan.FromSeconds(5)));
+
+        await stream.WriteAsync(Convert.FromHexString(frameHex.Replace("-", "", StringComparison.Ordinal)));
+        var (messages, closeCode) = await closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True(code == closeCode, $"close code {closeCode}, not {code}; messages after the features: {string.Join(" ", messages.Skip(2))}");
+        // The gateway ends the TCP connection after its close frame and sends nothing more: a FIN, or a reset when
+        // the rest of the bad frame was never read.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            Assert.Equal(0, await stream.ReadAsync(new byte[64], timeout.Token));
+        }
+        catch (IOException ex) when (ex.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.ConnectionReset })
+        {
+        }
+        await Eventually.TrueAsync(() => _gateway.Sessions.Count == 2, () => $"{_gateway.Sessions.Count} sessions, not 2", TimeSpan.FromSeconds(5));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    private const string Ping126 = "616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161616161";
+
+    /// <summary>A final, masked (key zero) text frame with a payload under 64 KiB.</summary>
+    private static byte[] MaskedText(string text)
+    {
+        var payload = Encoding.UTF8.GetBytes(text);
+        byte[] head = payload.Length < 126
+            ? [0x81, (byte)(0x80 | payload.Length)]
+            : [0x81, 0xFE, (byte)(payload.Length >> 8), (byte)payload.Length];
+        return [.. head, 0, 0, 0, 0, .. payload];
     }
 
     [Theory]
@@ -322,7 +419,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     }
 
     /// <summary>Reads the server's (unmasked) frames until its close frame: the text messages, and the close code.</summary>
-    private static async Task<(List<string> Messages, int Code)> ReadUntilCloseFrameAsync(Stream stream)
+    private static async Task<(List<string> Messages, int Code)> ReadUntilCloseFrameAsync(Stream stream, Action<string>? onMessage = null)
     {
         List<string> messages = [];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -347,6 +444,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
             {
                 case 0x1:
                     messages.Add(Encoding.UTF8.GetString(payload));
+                    onMessage?.Invoke(messages[^1]);
                     break;
                 case 0x8:
                     return (messages, payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 1005);
