@@ -25,6 +25,9 @@ public static class GatewayApplication
         // otherwise pick the address that per-address limits count).
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<Microsoft.Extensions.Options.IOptions<Configuration.GatewayOptions>>(
             (forwarded, gateway) => TrustedProxies.Apply(forwarded, gateway.Value.TrustedProxies));
+        // Kestrel's connection limits (Kestrel:Limits:RequestHeadersTimeout, MinRequestBodyDataRate, MaxConcurrentConnections, ...)
+        // from configuration: neither web builder binds them by itself, only Kestrel:Endpoints.
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(builder.Configuration.GetSection("Kestrel"));
         configure?.Invoke(builder);
         var app = builder.Build();
         app.UseForwardedHeaders();

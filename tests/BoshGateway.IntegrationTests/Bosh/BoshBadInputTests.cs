@@ -281,6 +281,45 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FiftyThousandPresencesInOneBody_ArePolicyViolation_ByBytes()
+    {
+        // No stanza-rate limit: the body's bytes bound it (Bosh:MaxBodyBytes, 64 KiB here; 1.7 MB of presences). It is
+        // refused as it is read, before its sid is looked at (as OversizedBody_IsPolicyViolation): the session it names
+        // is not touched, and none of it reaches the server.
+        var presences = string.Concat(Enumerable.Repeat("<presence xmlns='jabber:client'/>", 50_000));
+        var body = await PostAsync($"<body rid='1' sid='{_alice.Sid}' {Ns}>{presences}</body>");
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task ForgedFrom_OnTheBodyIsIgnored_AndOnAStanzaTheServerStampsTheRealSender()
+    {
+        // A from on the session creation body is not read; a stanza's from goes to the server unchanged, and the
+        // server, which knows who authenticated, replaces it (Prosody 0.12 stamps the session's full JID).
+        var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.LoginAsync("mallory");
+        Assert.StartsWith("mallory@localhost/", mallory.Jid, StringComparison.Ordinal);
+        await mallory.SendAsync("<message xmlns='jabber:client' from='admin@localhost' to='bob@localhost' type='chat'><body>from the admin</body></message>");
+        var received = await _bob.WaitForAsync(e => e.Element(BoshTestClient.Client + "body")?.Value == "from the admin");
+        Assert.Equal(mallory.Jid, (string?)received.Attribute("from"));
+        await mallory.DisposeAsync();
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task ForgedFromOnTheCreationBody_IsNotRead()
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        var created = await mallory.CreateAsync(extra: "from='admin@localhost'");
+        Assert.NotNull((string?)created.Attribute("sid"));
+        Assert.Equal(_server.Domain, (string?)created.Attribute("from"));
+        Assert.Empty((await mallory.SendAsync("", "type='terminate'")).Elements());
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
     public async Task GetWithABodyInItsQuery_HeadAndTrace_OpenNoSession()
     {
         // Some clients (and scanners) try BOSH over GET with the body in the query: the page, never a session.

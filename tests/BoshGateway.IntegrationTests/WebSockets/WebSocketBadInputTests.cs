@@ -347,6 +347,23 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         return [.. head, 0, 0, 0, 0, .. payload];
     }
 
+    [Fact]
+    public async Task PermessageDeflateOffered_IsNeverNegotiated()
+    {
+        // Compression is never on (no inflate to bound, no CRIME-style oracle): the 101 names no extension.
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_gateway.BaseUrl.Host, _gateway.BaseUrl.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n" +
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-webkit-deflate-frame\r\n\r\n"));
+        var head = await ReadHeadAsync(stream);
+        Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Extensions", head, StringComparison.OrdinalIgnoreCase);
+        tcp.Close();
+        await AssertHealthyAndNothingLeaked();
+    }
+
     [Theory]
     [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n", "426", true)]
     [InlineData("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: constructor\r\n", "426", true)]
