@@ -133,6 +133,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, throttle.UnknownSidsPerSecond >= 0, "Gateway:Throttle:UnknownSidsPerSecond must not be negative.");
         Require(errors, throttle.UnknownSidsPerSecond == 0 || throttle.UnknownSidBurst >= throttle.UnknownSidsPerSecond, "Gateway:Throttle:UnknownSidBurst must be at least Gateway:Throttle:UnknownSidsPerSecond.");
         Require(errors, throttle.MaxUnauthenticatedPerAddress >= 1, "Gateway:Throttle:MaxUnauthenticatedPerAddress must be at least 1.");
+        Require(errors, throttle.RegistrationsPerHour >= 0, "Gateway:Throttle:RegistrationsPerHour must not be negative.");
+        Require(errors, throttle.RegistrationsPerHour == 0 || throttle.RegistrationBurst >= 1, "Gateway:Throttle:RegistrationBurst must be at least 1.");
     }
 
     private static void ValidateStatusPage(List<string> errors, GatewayOptions options)

@@ -21,4 +21,14 @@ public sealed class ThrottleOptions
 
     /// <summary>Sessions of one address that have a backend stream but no SASL success yet. Default 50.</summary>
     public int MaxUnauthenticatedPerAddress { get; set; } = 50;
+
+    /// <summary>
+    /// In-band registrations (XEP-0077 submissions before login) one address may make per hour, sustained. The server
+    /// sees them all come from the gateway, so its own per-address throttle would count every user as one. Over the
+    /// limit the session ends with <c>policy-violation</c> before the registration is forwarded. Default 6; 0 turns the limit off.
+    /// </summary>
+    public int RegistrationsPerHour { get; set; } = 6;
+
+    /// <summary>Registrations one address may make at once before <see cref="RegistrationsPerHour"/> applies. Default 5.</summary>
+    public int RegistrationBurst { get; set; } = 5;
 }

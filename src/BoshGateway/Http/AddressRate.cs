@@ -8,7 +8,7 @@ namespace BoshGateway.Http;
 /// Buckets refill lazily when touched; full ones (idle addresses) are dropped whenever the table has doubled
 /// since the last sweep, so memory follows the addresses active now.
 /// </summary>
-internal sealed class AddressRate(int perSecond, int burst, TimeProvider time)
+internal sealed class AddressRate(double perSecond, int burst, TimeProvider time)
 {
     private const int MinSweepSize = 1024;
     private readonly ConcurrentDictionary<IPAddress, Bucket> _buckets = new();

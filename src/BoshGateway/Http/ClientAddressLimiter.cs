@@ -19,6 +19,7 @@ public sealed class ClientAddressLimiter
     private readonly AddressCounter _unauthenticated;
     private readonly AddressRate? _starts;
     private readonly AddressRate? _unknownSids;
+    private readonly AddressRate? _registrations;
 
     public ClientAddressLimiter(IOptions<GatewayOptions> options, TimeProvider time)
     {
@@ -28,6 +29,7 @@ public sealed class ClientAddressLimiter
         _unauthenticated = new AddressCounter(throttle.MaxUnauthenticatedPerAddress);
         _starts = throttle.SessionsPerSecond > 0 ? new AddressRate(throttle.SessionsPerSecond, throttle.SessionBurst, time) : null;
         _unknownSids = throttle.UnknownSidsPerSecond > 0 ? new AddressRate(throttle.UnknownSidsPerSecond, throttle.UnknownSidBurst, time) : null;
+        _registrations = throttle.RegistrationsPerHour > 0 ? new AddressRate(throttle.RegistrationsPerHour / 3600.0, throttle.RegistrationBurst, time) : null;
     }
 
     /// <summary>The most sessions one client address holds now (read when metrics are collected; walks all addresses).</summary>
@@ -113,6 +115,10 @@ public sealed class ClientAddressLimiter
         retryAfter = wait;
         return false;
     }
+
+    /// <summary>Spends one of <paramref name="address"/>'s registration tokens; false when none is left (the registration must not go on).</summary>
+    public bool TryRegister(IPAddress? address) =>
+        address is null || _registrations is null || _registrations.TryTake(KeyOf(address), 1, out _);
 
     /// <summary>Spends one of <paramref name="address"/>'s unknown-sid tokens: a request named a sid nobody knows.</summary>
     public void CountUnknownSid(IPAddress? address)

@@ -79,6 +79,10 @@ public sealed partial class SessionLifecycle(
             {
                 return $"more than {_preAuth.MaxElements} elements before authentication (Gateway:PreAuth:MaxElements)";
             }
+            if (InBandRegistration.IsSubmission(element) && !addresses.TryRegister(info.ClientAddress))
+            {
+                return "too many in-band registrations from this address (Gateway:Throttle:RegistrationsPerHour)";
+            }
         }
         return null;
     }

@@ -213,6 +213,37 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task InBandRegistrations_OverTheAddressBudget_ArePolicyViolation()
+    {
+        // The server sees every registration come from the gateway, so the gateway counts them per client address
+        // (Gateway:Throttle:RegistrationBurst 2 here). A registration form request (iq get) is not counted.
+        var log = new LogCapture();
+        await using var gateway = await GatewayHost.StartAsync(_server.C2sPort, log, "Gateway:Backends:Pool:Size=0", "Gateway:Throttle:RegistrationBurst=2",
+            "Gateway:Throttle:RegistrationsPerHour=1");
+        const string Submit = "<iq type='set' id='reg1' xmlns='jabber:client'><query xmlns='jabber:iq:register'><username>spam{0}</username><password>x</password></query></iq>";
+        for (var i = 0; i < 3; i++)
+        {
+            await using var client = new WebSocketTestClient();
+            await client.ConnectAsync(gateway.WebSocketUrl);
+            await client.OpenStreamAsync(_server.Domain);
+            await client.WaitForAsync(e => e.Name == XName.Get("features", XmlNames.Streams));
+            await client.SendAsync("<iq type='get' id='form' xmlns='jabber:client'><query xmlns='jabber:iq:register'/></iq>");
+            await client.SendAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, Submit, i));
+            // Whatever this Prosody (no mod_register) answers, the first two reached it; the third is the gateway's refusal.
+            var answer = await client.WaitForAsync(e => (string?)e.Attribute("id") == "reg1" || e.Name == XName.Get("error", XmlNames.Streams));
+            var refused = answer.Name == XName.Get("error", XmlNames.Streams) && answer.Element(XName.Get("policy-violation", XmlNames.StreamErrors)) is not null;
+            Assert.True(refused == (i == 2), $"registration {i + 1}: {answer}");
+        }
+        Assert.Single(log.Lines, line => line.Contains("too many in-band registrations", StringComparison.Ordinal));
+
+        // The address may still log in.
+        var mallory = new WebSocketTestClient();
+        await mallory.LoginAsync(gateway.WebSocketUrl, _server.Domain, "mallory");
+        await mallory.DisposeAsync();
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
     public async Task UnknownDomain_GetsTheServersStreamError()
     {
         await using var mallory = new WebSocketTestClient();

@@ -43,6 +43,18 @@ public class GatewayOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(-1, 5, "Gateway:Throttle:RegistrationsPerHour must not be negative.")]
+    [InlineData(6, 0, "Gateway:Throttle:RegistrationBurst must be at least 1.")]
+    public void RegistrationThrottle_Bad_IsOneLineNamingTheKey(int perHour, int burst, string message)
+    {
+        var options = new GatewayOptions();
+        options.Throttle.RegistrationsPerHour = perHour;
+        options.Throttle.RegistrationBurst = burst;
+
+        Assert.Equal([message], new GatewayOptionsValidator().Validate(null, options).Failures);
+    }
+
+    [Theory]
     [InlineData("-00:00:01")]
     [InlineData("5.00:00:00")] // "5" binds as five days
     public void ShutdownGrace_NegativeOrHuge_IsOneLineNamingTheKey(string value)

@@ -37,6 +37,29 @@ public class ClientAddressLimiterTests
     }
 
     [Fact]
+    public void Registrations_RefusedPastTheBurst_RefillAtTheHourlyRate_PerAddress()
+    {
+        var limiter = Limiter(o => { o.Throttle.RegistrationsPerHour = 2; o.Throttle.RegistrationBurst = 2; });
+        Assert.True(limiter.TryRegister(Client));
+        Assert.True(limiter.TryRegister(Client));
+        Assert.False(limiter.TryRegister(Client));
+        Assert.True(limiter.TryRegister(IPAddress.Parse("192.0.2.8")));
+
+        _time.Advance(TimeSpan.FromMinutes(29));
+        Assert.False(limiter.TryRegister(Client));
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(limiter.TryRegister(Client));
+        Assert.False(limiter.TryRegister(Client));
+    }
+
+    [Fact]
+    public void Registrations_Unlimited_WhenTheRateIsZero()
+    {
+        var limiter = Limiter(o => o.Throttle.RegistrationsPerHour = 0);
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.True(limiter.TryRegister(Client)));
+    }
+
+    [Fact]
     public void StartRateRefusal_HoldsNoSlot()
     {
         var limiter = Limiter(o => { o.MaxSessionsPerClientAddress = 2; o.Throttle.SessionsPerSecond = 1; o.Throttle.SessionBurst = 1; });
