@@ -96,16 +96,27 @@ internal sealed partial class BoshEndpoint(
         {
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.BadRequest));
         }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel gave up on the body (slower than Kestrel:Limits:MinRequestBodyDataRate, or cut short): the
+            // client's doing, answered with Kestrel's status, not an unhandled exception in the server's log.
+            Log.BodyNotRead(_logger, ex.StatusCode, ex.Message);
+            return BoshReply.WithStatus(ex.StatusCode);
+        }
         if (bytes is null)
         {
             Log.BadRequest(_logger, BoshConditions.PolicyViolation, "body larger than Gateway:Bosh:MaxBodyBytes");
             return BoshReply.With(BoshResponseWriter.Terminate(BoshConditions.PolicyViolation));
         }
-        var forwarded = cluster?.VerifyForwarded(context.Request, bytes);
+        bool? forwardedOverHttps = null;
+        var forwarded = cluster?.VerifyForwarded(context.Request, bytes, out forwardedOverHttps);
         if (forwarded == false)
         {
             return BoshReply.WithStatus(StatusCodes.Status403Forbidden);
         }
+        // The client's scheme: as the node that forwarded the request saw it (a node of an older version does not
+        // say, and is not held against the session), else as this node sees it.
+        var overHttps = forwarded == true ? forwardedOverHttps ?? true : context.Request.IsHttps;
         BoshBody body;
         try
         {
@@ -134,10 +145,17 @@ internal sealed partial class BoshEndpoint(
             }
             if (body.Sid is not { } sid)
             {
-                return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, context.RequestAborted);
+                return await CreateSessionAsync(body, context.Connection.RemoteIpAddress, overHttps, context.RequestAborted);
             }
             if (_sessions.TryGet(sid, out var session))
             {
+                if (session.CreatedOverHttps && !overHttps)
+                {
+                    // XEP-0124 §19.1: close the connection, keep the session (the request may be an attacker's, or a mistake).
+                    Log.InsecureRequestRefused(_logger, sid);
+                    context.Abort();
+                    return BoshReply.Handled;
+                }
                 return BoshReply.With(await HandleLocalAsync(session, body, context.RequestAborted));
             }
             // Not here. A forwarded request is never throttled or forwarded again: the owner's word is final.
@@ -177,11 +195,11 @@ internal sealed partial class BoshEndpoint(
     /// Opens a session for a creation request that did not come over HTTP (token prebind): as a client's,
     /// but with no client address (the caller proved who it is), so no per-address limit applies.
     /// </summary>
-    internal Task<BoshReply> OpenAsync(BoshBody body, CancellationToken cancellationToken) => CreateSessionAsync(body, null, cancellationToken);
+    internal Task<BoshReply> OpenAsync(BoshBody body, CancellationToken cancellationToken) => CreateSessionAsync(body, null, overHttps: false, cancellationToken);
 
     internal bool TryGetSession(string sid, out BoshSession session) => _sessions.TryGet(sid, out session!);
 
-    private async Task<BoshReply> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, CancellationToken requestAborted)
+    private async Task<BoshReply> CreateSessionAsync(BoshBody body, System.Net.IPAddress? client, bool overHttps, CancellationToken requestAborted)
     {
         if (!directory.IsAvailable)
         {
@@ -198,7 +216,7 @@ internal sealed partial class BoshEndpoint(
         }
         try
         {
-            return await StartSessionAsync(info, body, requestAborted);
+            return await StartSessionAsync(info, body, overHttps, requestAborted);
         }
         finally
         {
@@ -210,7 +228,7 @@ internal sealed partial class BoshEndpoint(
         }
     }
 
-    private async Task<BoshReply> StartSessionAsync(SessionInfo info, BoshBody body, CancellationToken requestAborted)
+    private async Task<BoshReply> StartSessionAsync(SessionInfo info, BoshBody body, bool overHttps, CancellationToken requestAborted)
     {
         var bosh = _options.Bosh;
         var target = BackendRoute.Resolve(_options.Backends, body.Attribute("to"), body.Attribute("route"));
@@ -235,6 +253,7 @@ internal sealed partial class BoshEndpoint(
             QueueFullTimeout = _options.Backends.QueueFullTimeout,
             PreAuthTimeout = bosh.PreAuthTimeout,
             MaxQueuedBytes = bosh.MaxQueuedBytes,
+            CreatedOverHttps = overHttps,
         };
 
         var record = new SessionRecord(parameters.Sid, _options.Node.Id, target.Domain, wait, hold, parameters.Inactivity, time.GetUtcNow());
@@ -295,6 +314,14 @@ internal sealed partial class BoshEndpoint(
 
         [LoggerMessage(EventId = EventIds.BoshBadRequest, EventName = nameof(EventIds.BoshBadRequest), Level = LogLevel.Information, Message = "BOSH request refused with {Condition}: {Reason}")]
         public static partial void BadRequest(ILogger logger, string condition, string reason);
+
+
+        [LoggerMessage(EventId = EventIds.BoshBodyNotRead, EventName = nameof(EventIds.BoshBodyNotRead), Level = LogLevel.Information, Message = "BOSH request body not read, HTTP {Status}: {Reason}")]
+        public static partial void BodyNotRead(ILogger logger, int status, string reason);
+
+
+        [LoggerMessage(EventId = EventIds.BoshInsecureRequestRefused, EventName = nameof(EventIds.BoshInsecureRequestRefused), Level = LogLevel.Information, Message = "BOSH session {Sid} was created over HTTPS; a request for it without HTTPS got its connection closed")]
+        public static partial void InsecureRequestRefused(ILogger logger, string sid);
 
 
         [LoggerMessage(EventId = EventIds.SessionDirectoryUnavailable, EventName = nameof(EventIds.SessionDirectoryUnavailable), Level = LogLevel.Warning, Message = "New BOSH session refused with 503: the session directory (Redis) cannot be reached")]

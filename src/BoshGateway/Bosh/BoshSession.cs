@@ -58,6 +58,9 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
 
     public string Sid => _p.Sid;
 
+    /// <summary>Every request must come over HTTPS (<see cref="BoshSessionParameters.CreatedOverHttps"/>).</summary>
+    public bool CreatedOverHttps => _p.CreatedOverHttps;
+
     /// <summary>True once, right after resource binding succeeded (so the directory records the JID once).</summary>
     public bool TryTakeBoundJid(out string jid)
     {

@@ -30,6 +30,12 @@ public sealed record BoshSessionParameters(
     /// </summary>
     public long MaxQueuedBytes { get; init; } = 1024 * 1024;
 
+    /// <summary>
+    /// The session was created over HTTPS (directly, or as <c>X-Forwarded-Proto</c> from a trusted proxy says): every
+    /// later request must be too; one that is not gets its connection closed and the session goes on (XEP-0124 §19.1).
+    /// </summary>
+    public bool CreatedOverHttps { get; init; }
+
     /// <summary>A polling session (XEP-0124 §12): every request is answered at once.</summary>
     public bool IsPolling => Hold == 0 || Wait == 0;
 }

@@ -39,14 +39,18 @@ internal sealed partial class ClusterRouter(
     /// <summary>Fencing before serving: see <see cref="NodeRegistry.EnsureLeaseAsync"/>.</summary>
     public ValueTask EnsureLeaseAsync() => registry.EnsureLeaseAsync();
 
-    /// <summary>Null when the request was not forwarded; otherwise whether its signature holds.</summary>
-    public bool? VerifyForwarded(HttpRequest request, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// Null when the request was not forwarded; otherwise whether its signature holds, and with it whether the client
+    /// sent it over HTTPS to the node that forwarded it (<paramref name="overHttps"/>; null when that node did not say).
+    /// </summary>
+    public bool? VerifyForwarded(HttpRequest request, ReadOnlySpan<byte> body, out bool? overHttps)
     {
+        overHttps = null;
         if (!request.Headers.TryGetValue(ClusterSigner.ForwardedHeader, out var mark))
         {
             return null;
         }
-        if (signer.VerifyForward(mark.ToString(), body, time.GetUtcNow(), out var from))
+        if (signer.VerifyForward(mark.ToString(), body, time.GetUtcNow(), out var from, out overHttps))
         {
             Log.ForwardAccepted(logger, from);
             return true;

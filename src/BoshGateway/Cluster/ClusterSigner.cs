@@ -55,19 +55,28 @@ public sealed class ClusterSigner
         return true;
     }
 
-    /// <summary>The header value for a request from <paramref name="node"/> carrying <paramref name="body"/>.</summary>
-    public string SignForward(string node, ReadOnlySpan<byte> body, DateTimeOffset now)
+    /// <summary>
+    /// The header value for a request from <paramref name="node"/> carrying <paramref name="body"/>, which its client sent
+    /// over HTTPS or not (<paramref name="overHttps"/>, signed too: the owner holds a session created over HTTPS to it).
+    /// </summary>
+    public string SignForward(string node, ReadOnlySpan<byte> body, DateTimeOffset now, bool overHttps)
     {
         var stamp = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        return node + ";" + stamp + ";" + ForwardMac(node, stamp, body);
+        var scheme = overHttps ? "https" : "http";
+        return node + ";" + stamp + ";" + scheme + ";" + ForwardMac(node + ";" + stamp + ";" + scheme, body);
     }
 
-    /// <summary>True when the header was made by a node holding the secret, for this body, within the last minute.</summary>
-    public bool VerifyForward(string header, ReadOnlySpan<byte> body, DateTimeOffset now, out string fromNode)
+    /// <summary>
+    /// True when the header was made by a node holding the secret, for this body, within the last minute;
+    /// <paramref name="overHttps"/> is the client's scheme, or null from a node of a version that did not sign it.
+    /// </summary>
+    public bool VerifyForward(string header, ReadOnlySpan<byte> body, DateTimeOffset now, out string fromNode, out bool? overHttps)
     {
         fromNode = "";
+        overHttps = null;
         var parts = header.Split(';');
-        if (parts.Length != 3 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var millis))
+        if (parts.Length is not (3 or 4) || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var millis)
+            || (parts.Length == 4 && parts[2] is not ("https" or "http")))
         {
             return false;
         }
@@ -76,10 +85,14 @@ public sealed class ClusterSigner
         {
             return false;
         }
-        var expected = ForwardMac(parts[0], parts[1], body);
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(parts[2])))
+        var expected = ForwardMac(string.Join(';', parts[..^1]), body);
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(parts[^1])))
         {
             return false;
+        }
+        if (parts.Length == 4)
+        {
+            overHttps = parts[2] == "https";
         }
         fromNode = parts[0];
         return true;
@@ -92,10 +105,11 @@ public sealed class ClusterSigner
         return Convert.ToHexStringLower(mac[..SidMacBytes]);
     }
 
-    private string ForwardMac(string node, string stamp, ReadOnlySpan<byte> body)
+    /// <summary>The MAC over the header's fields before it (<c>node;stamp[;scheme]</c>) and the body.</summary>
+    private string ForwardMac(string fields, ReadOnlySpan<byte> body)
     {
         using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _forwardKey);
-        hmac.AppendData(Encoding.UTF8.GetBytes(node + ";" + stamp + ";"));
+        hmac.AppendData(Encoding.UTF8.GetBytes(fields + ";"));
         hmac.AppendData(body);
         Span<byte> mac = stackalloc byte[32];
         hmac.GetHashAndReset(mac);

@@ -59,7 +59,7 @@ internal sealed partial class OwnerForwarder : IDisposable
         BoshRequestReader.PutBack(request, body);
         // Kestrel reports a body it has already handed out as absent; this one is in memory.
         context.Features.Set<IHttpRequestBodyDetectionFeature>(BufferedBody.Instance);
-        var signature = _signer.SignForward(_node, body, _time.GetUtcNow());
+        var signature = _signer.SignForward(_node, body, _time.GetUtcNow(), request.IsHttps);
         // The owner answers with its own CORS headers.
         context.Response.Headers.Remove(HeaderNames.AccessControlAllowOrigin);
         context.Response.Headers.Remove(HeaderNames.Vary);

@@ -31,6 +31,8 @@ internal static class EventIds
     public const int BoshBadRequest = 1060;
     public const int BoshOriginRefused = 1061;
     public const int SessionDirectoryUnavailable = 1062;
+    public const int BoshInsecureRequestRefused = 1063;
+    public const int BoshBodyNotRead = 1064;
 
     // WebSocket (1100-1199).
     public const int WebSocketStreamError = 1101;

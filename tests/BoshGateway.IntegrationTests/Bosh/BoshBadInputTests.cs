@@ -320,6 +320,50 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HoldAndWaitOverTheLimits_AreClampedInTheCreationAnswer()
+    {
+        // hold=5 and wait=3600 are not refused: the answer grants Bosh:MaxHold (1) and Bosh:MaxWait (60 s), and requests = hold + 1.
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        var created = await mallory.CreateAsync(wait: 3600, hold: 5);
+        Assert.Equal("60", (string?)created.Attribute("wait"));
+        Assert.Equal("1", (string?)created.Attribute("hold"));
+        Assert.Equal("2", (string?)created.Attribute("requests"));
+        Assert.Empty((await mallory.SendAsync("", "type='terminate'")).Elements());
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
+    public async Task SessionCreatedOverHttps_APlainRequestGetsItsConnectionClosed_AndTheSessionGoesOn()
+    {
+        // Behind a TLS-terminating proxy the scheme is X-Forwarded-Proto from a trusted proxy (loopback here).
+        await using var gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Backends:Pool:Size=0", "Gateway:TrustedProxies:0=127.0.0.1");
+        async Task<HttpResponseMessage> PostAsync(string xml, string scheme)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, gateway.BoshUrl) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
+            request.Headers.Add("X-Forwarded-Proto", scheme);
+            return await _http.SendAsync(request);
+        }
+
+        using var created = await PostAsync($"<body rid='100' to='localhost' wait='5' hold='1' {Ns}/>", "https");
+        var sid = (string?)XElement.Parse(await created.Content.ReadAsStringAsync()).Attribute("sid");
+        Assert.NotNull(sid);
+
+        // XEP-0124 §19.1: a request for it without HTTPS gets no answer, its connection is closed ...
+        await Assert.ThrowsAsync<HttpRequestException>(() => PostAsync($"<body rid='101' sid='{sid}' type='terminate' {Ns}/>", "http"));
+        // ... and the session is not ended by it: the same rid over HTTPS is served (an ended session would answer item-not-found).
+        using var terminated = await PostAsync($"<body rid='101' sid='{sid}' type='terminate' {Ns}/>", "https");
+        Assert.Equal(HttpStatusCode.OK, terminated.StatusCode);
+        Assert.Null(XElement.Parse(await terminated.Content.ReadAsStringAsync()).Attribute("condition"));
+
+        // A session created without HTTPS is served over either.
+        using var plain = await PostAsync($"<body rid='200' to='localhost' wait='5' hold='1' {Ns}/>", "http");
+        var plainSid = (string?)XElement.Parse(await plain.Content.ReadAsStringAsync()).Attribute("sid");
+        using var plainEnd = await PostAsync($"<body rid='201' sid='{plainSid}' type='terminate' {Ns}/>", "https");
+        Assert.Null(XElement.Parse(await plainEnd.Content.ReadAsStringAsync()).Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+    }
+
+    [Fact]
     public async Task GetWithABodyInItsQuery_HeadAndTrace_OpenNoSession()
     {
         // Some clients (and scanners) try BOSH over GET with the body in the query: the page, never a session.
