@@ -35,7 +35,8 @@ public class SlowClientTests(XmppServers servers)
     {
         var server = servers.Prosody;
         server.RequireRunning();
-        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        var log = new LogCapture();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort, log);
         await using var conversation = await Conversation.StartAsync(gateway, server);
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
@@ -47,6 +48,9 @@ public class SlowClientTests(XmppServers servers)
         Assert.True(cutOff, "the whole slow body was accepted");
         Assert.Equal(2, gateway.Sessions.Count);
         await conversation.AssertGoesOnAsync();
+        // The client's doing, logged as such: not as an unhandled exception.
+        Assert.Contains(log.Lines, line => line.Contains("BOSH request body not read, HTTP 408", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Lines, line => line.Contains("unhandled exception", StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>Writes <paramref name="bytes"/> one at a time; true once the peer closed or reset the connection before the last.</summary>

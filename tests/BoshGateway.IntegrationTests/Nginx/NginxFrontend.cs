@@ -35,7 +35,10 @@ public sealed class NginxFrontend : IAsyncDisposable
     public Uri WebSocketUrl => new($"wss://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
 
     /// <summary>Starts nginx with the shipped site; several upstream ports make it balance round-robin across them.</summary>
-    public static async Task<NginxFrontend> StartAsync(string name, params int[] upstreamPorts)
+    public static Task<NginxFrontend> StartAsync(string name, params int[] upstreamPorts) => StartAsync(name, site => site, upstreamPorts);
+
+    /// <summary>As above, with the shipped site changed by <paramref name="editSite"/> first (e.g. a timeout scaled down for a test).</summary>
+    public static async Task<NginxFrontend> StartAsync(string name, Func<string, string> editSite, params int[] upstreamPorts)
     {
         var dir = RepoPaths.Scratch(name);
         var port = FreePort.Next();
@@ -50,7 +53,7 @@ public sealed class NginxFrontend : IAsyncDisposable
             TimeSpan.FromSeconds(30));
         Assert.True(exit == 0, "openssl failed: " + output);
         var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "nginx", "boshgateway.conf"));
-        var site = shipped
+        var site = editSite(shipped)
             .Replace("server 127.0.0.1:5380;", string.Join("\n    ", upstreamPorts.Select(p => $"server 127.0.0.1:{p};")), StringComparison.Ordinal)
             .Replace("listen 443 ssl;", $"listen 127.0.0.1:{port} ssl;", StringComparison.Ordinal)
             .Replace("/etc/ssl/certs/chat.example.org.pem", cert, StringComparison.Ordinal)
@@ -90,6 +93,35 @@ public sealed class NginxFrontend : IAsyncDisposable
         ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
             certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString(),
     };
+
+    /// <summary>
+    /// Writes <paramref name="request"/> as it is over a TLS connection of its own (for requests no HTTP client would
+    /// write) and returns everything nginx sends back until it closes the connection or 5 s pass.
+    /// </summary>
+    public async Task<string> ExchangeRawAsync(string request)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, Port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false,
+            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString());
+        await tls.AuthenticateAsClientAsync("localhost");
+        await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var received = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int count;
+            while ((count = await tls.ReadAsync(buffer, timeout.Token)) > 0)
+            {
+                received.Write(buffer, 0, count);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException)
+        {
+        }
+        return System.Text.Encoding.ASCII.GetString(received.ToArray());
+    }
 
     public void RequireRunning()
     {

@@ -30,6 +30,96 @@ public class NginxFrontendTests(XmppServers servers)
         Assert.Equal(["via nginx to ws"], await ws.MessagesAsync("via nginx", 1));
     }
 
+    // robustness.md C8: an idle, logged-in WebSocket behind the shipped nginx stays open because the gateway pings
+    // (Gateway:WebSocket:KeepAliveInterval, 30 s) well inside nginx's proxy_read_timeout (120 s). Scaled down here:
+    // nginx reads for 3 s; pings every second keep the link, pings every 30 s do not (so the first case could fail).
+    [Theory]
+    [InlineData("00:00:01", true)]
+    [InlineData("00:00:30", false)]
+    public async Task IdleWebSocket_ThroughNginx_IsKeptOpenByTheGatewaysPings(string keepAliveInterval, bool staysOpen)
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort, $"Gateway:WebSocket:KeepAliveInterval={keepAliveInterval}");
+        await using var nginx = await NginxFrontend.StartAsync("nginx-idle-" + (staysOpen ? "pinged" : "quiet"),
+            site => site.Replace("proxy_read_timeout 120s;", "proxy_read_timeout 3s;", StringComparison.Ordinal), gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        await using var ws = new WebSocketTestClient(trustedCertificate: nginx.Certificate);
+        await ws.LoginAsync(nginx.WebSocketUrl, server.Domain, TestUsers.Take(server));
+
+        // Idle for more than twice nginx's read timeout: nothing arrives but the gateway's pings (which the WebSocket
+        // answers by itself), or nginx's close. (A cancelled receive would abort the socket, so none is cancelled.)
+        var next = ws.ReceiveAsync(TimeSpan.FromMinutes(1));
+        var idle = await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(8))) != next;
+        if (!staysOpen)
+        {
+            Assert.False(idle, "nginx kept an idle WebSocket without pings past its read timeout");
+            var outcome = await OutcomeAsync(next);
+            Assert.True(outcome is "closed" || outcome.StartsWith("WebSocketException", StringComparison.Ordinal), "not a close: " + outcome);
+            return;
+        }
+        Assert.True(idle, "the idle WebSocket was closed or got something: " + (idle ? "" : await OutcomeAsync(next)));
+        await ws.SendAsync($"<iq type='get' id='after-idle' to='{server.Domain}' xmlns='jabber:client'><ping xmlns='urn:xmpp:ping'/></iq>");
+        var answer = XElement.Parse((await next)!);
+        Assert.Equal("after-idle", (string?)answer.Attribute("id"));
+        Assert.Equal("result", (string?)answer.Attribute("type"));
+    }
+
+    // robustness.md D9: request smuggling. A request whose framing is ambiguous (Content-Length and Transfer-Encoding,
+    // two Transfer-Encodings) is refused by nginx and the connection closed, so the request hidden behind it (a session
+    // creation) is never read by anyone: no session exists afterwards. What nginx passes on, it re-frames itself.
+    [Theory]
+    [InlineData("Content-Length: 4\r\nTransfer-Encoding: chunked\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\nContent-Length: 4\r\n")]
+    [InlineData("Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n")]
+    [InlineData("Transfer-Encoding:  chunked\r\nContent-Length: 0\r\n")]
+    public async Task SmuggledRequest_ThroughNginx_NeverReachesTheGatewayAsARequest(string framing)
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var nginx = await NginxFrontend.StartAsync("nginx-smuggle", gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        var creation = $"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
+        var smuggled = $"POST /http-bind HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\nContent-Length: {creation.Length}\r\n\r\n{creation}";
+        var answer = await nginx.ExchangeRawAsync($"POST /http-bind HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n{framing}\r\n0\r\n\r\n{smuggled}");
+
+        Assert.Matches("^HTTP/1.1 (400|501) ", answer);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(answer, "HTTP/1.1 "));
+        Assert.Equal(0, gateway.Sessions.Count);
+    }
+
+    [Fact]
+    public async Task UpgradeHeaderOnABoshPost_ThroughNginx_UpgradesNothing()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var nginx = await NginxFrontend.StartAsync("nginx-upgrade-post", gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        var creation = $"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
+        var answer = await nginx.ExchangeRawAsync("POST /http-bind HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nContent-Type: text/xml\r\n" +
+            $"Content-Length: {creation.Length}\r\n\r\n{creation}");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.Contains("sid=", answer, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Accept", answer, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>What a finished receive gave: the message, "closed", or the WebSocket's exception.</summary>
+    private static async Task<string> OutcomeAsync(Task<string?> receive)
+    {
+        try
+        {
+            return await receive ?? "closed";
+        }
+        catch (System.Net.WebSockets.WebSocketException ex)
+        {
+            return "WebSocketException: " + ex.Message;
+        }
+    }
+
     [Fact]
     public async Task OperatorEndpoints_ThroughNginx_AreRefused_WhileTheGatewayServesThem()
     {

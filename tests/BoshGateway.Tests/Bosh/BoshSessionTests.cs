@@ -323,6 +323,25 @@ public class BoshSessionTests
     }
 
     [Fact]
+    public async Task KeySequencing_ReplayWithAnotherKey_IsItemNotFound_NotTheStoredAnswer()
+    {
+        static string Sha1(string s) => Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes(s)));
+        var k2 = Sha1("seed");
+        var k3 = Sha1(k2);
+        var h = new SessionHarness(key: Sha1(k3));
+        var first = h.Send(1001, "<message id='m1'/>", $"key='{k3}'");
+        h.Backend.Server("<message id='reply'/>");
+        var original = await first;
+
+        // The client's own resend (same rid, same key) gets the stored bytes; one with another key does not.
+        Assert.Equal(original, await h.Send(1001, "<message id='m1'/>", $"key='{k3}'"));
+        var forged = Xml(await h.Send(1001, "<message id='m1'/>", "key='forged'"));
+        Assert.Equal("item-not-found", (string?)forged.Attribute("condition"));
+        Assert.Empty(forged.Elements());
+        Assert.Single(h.Backend.Sent);
+    }
+
+    [Fact]
     public async Task KeySequencing_MissingKey_IsItemNotFound()
     {
         var h = new SessionHarness(key: "abcdef");
@@ -364,6 +383,24 @@ public class BoshSessionTests
         Assert.True(int.Parse((string)next.Attribute("time")!, System.Globalization.CultureInfo.InvariantCulture) >= 3000);
         var replay = Xml(await h.Send(1001, attributes: "ack='1000'"));
         Assert.Equal("lost", (string?)replay.Elements().Single().Attribute("id"));
+    }
+
+    [Fact]
+    public async Task MoreThanRequestsOutstanding_WhileTheServerIsBehind_IsPolicyViolation()
+    {
+        // hold 1, requests 2: 1001 is held; 1002 carries a stanza the full queue toward the server cannot take yet, so it
+        // stays unanswered (and 1001 held); 1003 would be a third request out, which XEP-0124 §11 forbids.
+        var h = new SessionHarness();
+        var held = h.Send(1001);
+        h.Backend.Full = true;
+        var blocked = h.Send(1002, "<message id='m1'/>");
+        Assert.False(held.IsCompleted);
+        Assert.False(blocked.IsCompleted);
+        var third = h.Send(1003);
+        Assert.Equal("policy-violation", (string?)(await Answer(blocked)).Attribute("condition"));
+        Assert.Equal("policy-violation", (string?)(await Answer(third)).Attribute("condition"));
+        Assert.Equal([SessionEndReason.Error], h.EndedWith);
+        Assert.Empty(h.Backend.Sent);
     }
 
     [Fact]
