@@ -151,8 +151,14 @@ internal sealed partial class BoshEndpoint(
             {
                 if (session.CreatedOverHttps && !overHttps)
                 {
-                    // XEP-0124 §19.1: close the connection, keep the session (the request may be an attacker's, or a mistake).
+                    // XEP-0124 §19.1: close the connection, keep the session (the request may be an attacker's, or a
+                    // mistake). Forwarded: the node that holds the client's connection closes it.
                     Log.InsecureRequestRefused(_logger, sid);
+                    if (forwarded == true)
+                    {
+                        context.Response.Headers[ClusterSigner.CloseClientHeader] = "insecure";
+                        return BoshReply.WithStatus(StatusCodes.Status403Forbidden);
+                    }
                     context.Abort();
                     return BoshReply.Handled;
                 }

@@ -15,6 +15,9 @@ public sealed class ClusterSigner
     /// <summary>Marks a request forwarded by another node: <c>node;unix-ms;mac</c>.</summary>
     public const string ForwardedHeader = "X-BoshGateway-Forwarded";
 
+    /// <summary>On an owner's answer to a forwarded request: close the client's connection instead of answering (XEP-0124 §19.1).</summary>
+    public const string CloseClientHeader = "X-BoshGateway-Close-Client";
+
     private const int SidMacBytes = 8;
     private const int ForwardMacBytes = 16;
     private static readonly TimeSpan ForwardValidity = TimeSpan.FromSeconds(60);

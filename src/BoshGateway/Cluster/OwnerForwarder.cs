@@ -118,6 +118,17 @@ internal sealed partial class OwnerForwarder : IDisposable
             proxyRequest.Headers.Remove(ClusterSigner.ForwardedHeader);
             proxyRequest.Headers.TryAddWithoutValidation(ClusterSigner.ForwardedHeader, signature);
         }
+
+        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        {
+            if (proxyResponse?.Headers.Contains(ClusterSigner.CloseClientHeader) == true)
+            {
+                // The owner would have closed the connection had the client reached it directly: so does this node.
+                httpContext.Abort();
+                return false;
+            }
+            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        }
     }
 
     private sealed class BufferedBody : IHttpRequestBodyDetectionFeature
