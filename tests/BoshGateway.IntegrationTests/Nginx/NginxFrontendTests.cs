@@ -107,6 +107,46 @@ public class NginxFrontendTests(XmppServers servers)
         Assert.DoesNotContain("Sec-WebSocket-Accept", answer, StringComparison.OrdinalIgnoreCase);
     }
 
+    // robustness.md E13: nginx's proxy_read_timeout shorter than the session's wait (scaled down: 2 s against wait 5).
+    // nginx answers the held request 504; the client sends the same rid again, as Strophe.js and StanzaJS do after a
+    // 5xx, and gets the gateway's stored answer for it; the session goes on. (If the resend reaches the gateway before
+    // it has seen nginx drop the first copy, the resend is held and times out too; the client just sends it again.)
+    [Fact]
+    public async Task NginxTimingOutAHeldRequest_The504IsResentWithTheSameRid_AndTheSessionGoesOn()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var nginx = await NginxFrontend.StartAsync("nginx-504",
+            site => site.Replace("proxy_read_timeout 90s;", "proxy_read_timeout 2s;", StringComparison.Ordinal), gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        using var http = new HttpClient(nginx.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(30) };
+        var url = new Uri(nginx.BaseUrl, "/http-bind");
+        async Task<(System.Net.HttpStatusCode Status, string Body)> PostAsync(string xml)
+        {
+            using var content = new StringContent(xml, System.Text.Encoding.UTF8, "text/xml");
+            using var response = await http.PostAsync(url, content);
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+
+        var created = await PostAsync($"<body rid='100' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
+        var sid = (string?)XElement.Parse(created.Body).Attribute("sid");
+        Assert.NotNull(sid);
+        var poll = $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>";
+        Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, (await PostAsync(poll)).Status);
+
+        var resent = (Status: System.Net.HttpStatusCode.GatewayTimeout, Body: "");
+        for (var attempt = 0; attempt < 3 && resent.Status == System.Net.HttpStatusCode.GatewayTimeout; attempt++)
+        {
+            resent = await PostAsync(poll);
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, resent.Status);
+        Assert.Null((string?)XElement.Parse(resent.Body).Attribute("type"));
+        var ended = await PostAsync($"<body rid='102' sid='{sid}' type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>");
+        Assert.Equal(System.Net.HttpStatusCode.OK, ended.Status);
+        Assert.Null((string?)XElement.Parse(ended.Body).Attribute("condition"));
+    }
+
     /// <summary>What a finished receive gave: the message, "closed", or the WebSocket's exception.</summary>
     private static async Task<string> OutcomeAsync(Task<string?> receive)
     {
