@@ -86,6 +86,38 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ExternalEntities_AreRefused_AndNothingIsDialled()
+    {
+        // XXE over both transports, pointing at a listener of ours: any DOCTYPE is refused before an entity is read,
+        // and the reader has no resolver, so the listener never sees a connection.
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var dtd = $"<!DOCTYPE m [<!ENTITY web SYSTEM 'http://127.0.0.1:{port}/x'><!ENTITY file SYSTEM 'file:///etc/passwd'>]>";
+            await using var mallory = new WebSocketTestClient();
+            await mallory.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
+            await mallory.SendAsync(dtd + "<message xmlns='jabber:client' to='bob@localhost'><body>&web;&file;</body></message>");
+            var (error, _) = await ExpectStreamErrorAsync(mallory);
+            Assert.Equal("restricted-xml", Condition(error));
+
+            using var http = new HttpClient();
+            using var response = await http.PostAsync(_gateway.BoshUrl, new StringContent(
+                dtd.Replace("DOCTYPE m", "DOCTYPE body", StringComparison.Ordinal) + "<body rid='1' to='localhost' xmlns='http://jabber.org/protocol/httpbind'>&web;</body>", Encoding.UTF8, "text/xml"));
+            Assert.Equal("bad-request", (string?)XElement.Parse(await response.Content.ReadAsStringAsync()).Attribute("condition"));
+
+            await Task.Delay(500);
+            Assert.False(listener.Pending(), "something connected to the entity's address");
+            await AssertHealthyAndNothingLeaked();
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
     public async Task BinaryMessage_IsRefusedWith1003()
     {
         await using var mallory = new WebSocketTestClient();
