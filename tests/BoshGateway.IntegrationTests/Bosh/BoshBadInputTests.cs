@@ -69,6 +69,7 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     [Theory]
     [InlineData("<body rid='1' " + Ns + "><message>", "bad-request")]
     [InlineData("<body rid='1' " + Ns + "><!-- c --></body>", "bad-request")]
+    [InlineData("<body rid='1' " + Ns + "></stream:stream></body>", "bad-request")]
     [InlineData("<?xml version='1.0'?><!DOCTYPE body [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'><!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'>]><body rid='1' " + Ns + ">&c;</body>", "bad-request")]
     [InlineData("<!DOCTYPE body SYSTEM 'file:///etc/passwd'><body rid='1' " + Ns + "/>", "bad-request")]
     [InlineData("<body rid='1' to='localhost' xmlns='urn:not-bosh'/>", "bad-request")]

@@ -71,6 +71,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     [InlineData("<?xml version='1.0' encoding='iso-8859-1'?><message xmlns='jabber:client' to='bob@localhost'><body>latin-1</body></message>", "unsupported-encoding")]
     [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>as a server</body></message>", "invalid-namespace")]
     [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>key</db:result>", "unsupported-stanza-type")]
+    [InlineData("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/><message xmlns='jabber:client' to='bob@localhost'><body>open and stanza</body></message>", "not-well-formed")]
+    [InlineData("<message xmlns='jabber:client' to='bob@localhost'><body>truncated", "not-well-formed")]
     public async Task BadMessage_AfterLogin_GetsItsStreamError(string message, string condition)
     {
         await using var mallory = new WebSocketTestClient();
@@ -82,7 +84,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
         // Nothing of the refused message reached the server: bob got only the health check's message.
         Assert.DoesNotContain(_bob.Received, m => m.Contains("xml 1.1", StringComparison.Ordinal) || m.Contains("utf-16", StringComparison.Ordinal)
-            || m.Contains("latin-1", StringComparison.Ordinal) || m.Contains("as a server", StringComparison.Ordinal));
+            || m.Contains("latin-1", StringComparison.Ordinal) || m.Contains("as a server", StringComparison.Ordinal)
+            || m.Contains("open and stanza", StringComparison.Ordinal) || m.Contains("truncated", StringComparison.Ordinal));
     }
 
     [Fact]
