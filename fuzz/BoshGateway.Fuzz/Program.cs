@@ -23,12 +23,13 @@ if (args[0] == "all")
 }
 
 var target = FuzzTargets.All[args[0]];
+var perOperation = FuzzTargets.PlaysOneOperationPerByte(args[0]);
 var buffer = new MemoryStream();
 Fuzzer.Run(stream =>
 {
     buffer.SetLength(0);
     stream.CopyTo(buffer);
-    Oracle.Run(target, buffer.ToArray());
+    Oracle.Run(target, buffer.ToArray(), perOperation: perOperation);
 });
 return 0;
 
@@ -42,6 +43,7 @@ static int Replay(string[] targets, string[] paths)
     foreach (var name in targets)
     {
         var target = FuzzTargets.All[name];
+        var perOperation = FuzzTargets.PlaysOneOperationPerByte(name);
         int accepted = 0, refused = 0, crashed = 0;
         var slowest = TimeSpan.Zero;
         // Warm up (JIT, static set-up) untimed, as Fuzzer.Run's first, discarded run does: the 1 s bound is for inputs.
@@ -49,7 +51,7 @@ static int Replay(string[] targets, string[] paths)
         {
             try
             {
-                Oracle.Run(target, File.ReadAllBytes(file), maxDuration: TimeSpan.Zero);
+                Oracle.Run(target, File.ReadAllBytes(file), maxDuration: TimeSpan.Zero, perOperation: perOperation);
             }
             catch (Exception)
             {
@@ -62,7 +64,7 @@ static int Replay(string[] targets, string[] paths)
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                if (Oracle.Run(target, input))
+                if (Oracle.Run(target, input, perOperation: perOperation))
                 {
                     refused++;
                 }

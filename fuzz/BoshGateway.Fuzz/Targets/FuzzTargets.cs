@@ -10,4 +10,7 @@ public static class FuzzTargets
         ["stream-reader"] = StreamReaderTarget.Run,
         ["bosh-session"] = BoshSessionTarget.Run,
     };
+
+    /// <summary>Targets that play one operation per input byte, whose allocation bound grows with the input (<see cref="Oracle.MaxAllocatedBytesPerOperation"/>).</summary>
+    public static bool PlaysOneOperationPerByte(string name) => name == "bosh-session";
 }

@@ -23,7 +23,7 @@ public class FuzzCorpusReplayTests
         {
             try
             {
-                Oracle.Run(run, File.ReadAllBytes(file), maxDuration: TimeSpan.Zero);
+                Oracle.Run(run, File.ReadAllBytes(file), maxDuration: TimeSpan.Zero, perOperation: FuzzTargets.PlaysOneOperationPerByte(target));
             }
             catch (Exception ex)
             {
