@@ -388,7 +388,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _archiveDone, done);
-        await TrySendAsync(session, 
+        await TrySendAsync(session,
             "<iq type='set' id='ledger-mam' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data' type='submit'>"
             + $"<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:mam:2</value></field><field var='with'><value>{with}</value></field></x>"
             + $"<set xmlns='http://jabber.org/protocol/rsm'><max>{max}</max></set></query></iq>", cancellationToken);

@@ -12,7 +12,7 @@ namespace BoshGateway.Cluster;
 /// </summary>
 public sealed class ClusterSigner
 {
-    /// <summary>Marks a request forwarded by another node: <c>node;unix-ms;mac</c>.</summary>
+    /// <summary>Marks a request forwarded by another node: <c>node;unix-ms;scheme;mac</c> (before the scheme was signed: <c>node;unix-ms;mac</c>).</summary>
     public const string ForwardedHeader = "X-BoshGateway-Forwarded";
 
     /// <summary>On an owner's answer to a forwarded request: close the client's connection instead of answering (XEP-0124 §19.1).</summary>
@@ -65,8 +65,8 @@ public sealed class ClusterSigner
     public string SignForward(string node, ReadOnlySpan<byte> body, DateTimeOffset now, bool overHttps)
     {
         var stamp = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var scheme = overHttps ? "https" : "http";
-        return node + ";" + stamp + ";" + scheme + ";" + ForwardMac(node + ";" + stamp + ";" + scheme, body);
+        var fields = node + ";" + stamp + ";" + (overHttps ? "https" : "http");
+        return fields + ";" + ForwardMac(fields, body);
     }
 
     /// <summary>

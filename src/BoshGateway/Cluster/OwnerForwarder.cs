@@ -119,15 +119,15 @@ internal sealed partial class OwnerForwarder : IDisposable
             proxyRequest.Headers.TryAddWithoutValidation(ClusterSigner.ForwardedHeader, signature);
         }
 
-        public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+        public override ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
         {
             if (proxyResponse?.Headers.Contains(ClusterSigner.CloseClientHeader) == true)
             {
                 // The owner would have closed the connection had the client reached it directly: so does this node.
                 httpContext.Abort();
-                return false;
+                return ValueTask.FromResult(false);
             }
-            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+            return base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
     }
 
