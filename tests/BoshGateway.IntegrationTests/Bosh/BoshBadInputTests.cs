@@ -338,12 +338,7 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         // Behind a TLS-terminating proxy the scheme is X-Forwarded-Proto from a trusted proxy (loopback here).
         await using var gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Backends:Pool:Size=0", "Gateway:TrustedProxies:0=127.0.0.1");
-        async Task<HttpResponseMessage> PostAsync(string xml, string scheme)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, gateway.BoshUrl) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
-            request.Headers.Add("X-Forwarded-Proto", scheme);
-            return await _http.SendAsync(request);
-        }
+        Task<HttpResponseMessage> PostAsync(string xml, string scheme) => ForwardedProto.PostAsync(_http, gateway.BoshUrl, xml, scheme);
 
         using var created = await PostAsync($"<body rid='100' to='localhost' wait='5' hold='1' {Ns}/>", "https");
         var sid = (string?)XElement.Parse(await created.Content.ReadAsStringAsync()).Attribute("sid");

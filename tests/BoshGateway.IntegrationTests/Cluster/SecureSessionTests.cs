@@ -1,4 +1,3 @@
-using System.Text;
 using System.Xml.Linq;
 using BoshGateway.IntegrationTests.Infrastructure;
 
@@ -20,12 +19,7 @@ public class SecureSessionTests(XmppServers servers)
         await using var n1 = await GatewayNode.StartAsync("node1", server.C2sPort, redis.ConnectionString, "Gateway:TrustedProxies:0=127.0.0.1");
         await using var n2 = await GatewayNode.StartAsync("node2", server.C2sPort, redis.ConnectionString, "Gateway:TrustedProxies:0=127.0.0.1");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        async Task<HttpResponseMessage> PostAsync(Uri url, string xml, string scheme)
-        {
-            using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(xml, Encoding.UTF8, "text/xml") };
-            request.Headers.Add("X-Forwarded-Proto", scheme);
-            return await http.SendAsync(request);
-        }
+        Task<HttpResponseMessage> PostAsync(Uri url, string xml, string scheme) => ForwardedProto.PostAsync(http, url, xml, scheme);
 
         using var created = await PostAsync(n1.BoshUrl, $"<body rid='100' to='{server.Domain}' wait='5' hold='1' {Ns}/>", "https");
         var sid = (string?)XElement.Parse(await created.Content.ReadAsStringAsync()).Attribute("sid");

@@ -90,9 +90,11 @@ public sealed class NginxFrontend : IAsyncDisposable
     /// <summary>An HTTP handler that trusts this run's certificate and nothing else.</summary>
     public HttpClientHandler TrustingHandler() => new()
     {
-        ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString(),
+        ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IsThisRunsCertificate(certificate),
     };
+
+    private bool IsThisRunsCertificate(X509Certificate? certificate) =>
+        certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString();
 
     /// <summary>
     /// Writes <paramref name="request"/> as it is over a TLS connection of its own (for requests no HTTP client would
@@ -102,8 +104,7 @@ public sealed class NginxFrontend : IAsyncDisposable
     {
         using var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(System.Net.IPAddress.Loopback, Port);
-        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false,
-            (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString());
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, certificate, _, _) => IsThisRunsCertificate(certificate));
         await tls.AuthenticateAsClientAsync("localhost");
         await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request));
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));

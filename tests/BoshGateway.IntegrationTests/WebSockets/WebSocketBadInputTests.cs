@@ -325,7 +325,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         // under a power of two to tell a refusal at the limit from one when a doubled buffer filled up.
         var limit = new BoshGateway.Configuration.WebSocketOptions().MaxMessageBytes;
         await using var gateway = await GatewayHost.StartAsync(_server.C2sPort);
-        using var socket = await RawUpgradeAsync(gateway);
+        using var socket = (await RawUpgradeAsync(gateway)).Tcp;
         var stream = socket.GetStream();
         var closed = ReadUntilCloseFrameAsync(stream);
         // A masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes, mask key 0; then its bytes, 4 KiB at a time.
@@ -370,7 +370,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     [InlineData("01-81-00000000-61-81-81-00000000-62", 1002)] // a new text frame where a continuation was due
     public async Task MalformedFrame_IsClosedWithItsCode_AndNothingLeaks(string frameHex, int code)
     {
-        using var socket = await RawUpgradeAsync(_gateway);
+        using var socket = (await RawUpgradeAsync(_gateway)).Tcp;
         var stream = socket.GetStream();
         var features = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var closed = ReadUntilCloseFrameAsync(stream, m =>
@@ -417,15 +417,9 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     public async Task PermessageDeflateOffered_IsNeverNegotiated()
     {
         // Compression is never on (no inflate to bound, no CRIME-style oracle): the 101 names no extension.
-        using var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(_gateway.BaseUrl.Host, _gateway.BaseUrl.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n" +
-            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-webkit-deflate-frame\r\n\r\n"));
-        var head = await ReadHeadAsync(stream);
-        Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
-        Assert.DoesNotContain("Sec-WebSocket-Extensions", head, StringComparison.OrdinalIgnoreCase);
+        var upgraded = await RawUpgradeAsync(_gateway, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-webkit-deflate-frame\r\n");
+        using var tcp = upgraded.Tcp;
+        Assert.DoesNotContain("Sec-WebSocket-Extensions", upgraded.Head, StringComparison.OrdinalIgnoreCase);
         tcp.Close();
         await AssertHealthyAndNothingLeaked();
     }
@@ -471,17 +465,20 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
     }
 
-    /// <summary>An RFC 6455 client handshake by hand, for frames no WebSocket library will write.</summary>
-    private static async Task<System.Net.Sockets.TcpClient> RawUpgradeAsync(GatewayHost gateway)
+    /// <summary>
+    /// An RFC 6455 client handshake by hand (with <paramref name="extraHeaders"/>, each ending in CRLF), for frames and
+    /// headers no WebSocket library will write; returns the upgraded connection and the 101's head.
+    /// </summary>
+    private static async Task<(System.Net.Sockets.TcpClient Tcp, string Head)> RawUpgradeAsync(GatewayHost gateway, string extraHeaders = "")
     {
         var tcp = new System.Net.Sockets.TcpClient();
         await tcp.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n\r\n"));
+            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n{extraHeaders}\r\n"));
         var head = await ReadHeadAsync(stream);
         Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
-        return tcp;
+        return (tcp, head);
     }
 
     /// <summary>Reads a response's status line and headers, byte by byte so nothing after them is consumed.</summary>
