@@ -51,6 +51,9 @@ total=$(grep -E '^\s+total: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
 failed=$(grep -E '^\s+failed: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
 passed=$(grep -E '^\s+succeeded: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
 skipped=$(grep -E '^\s+skipped: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+# Each failed test's block (name, message, stack), kept to repeat just above the summary line, where
+# whoever reads only the end of the output sees which test failed and why.
+failures=$(awk '/^failed / { n = 40; print; next } /^[^ ]/ { n = 0 } n > 0 { print; if (--n == 0) print "  (cut)" }' "$log")
 rm -f "$log"
 if [ -z "$total" ]; then
     echo "0 passed, 1 failed"   # the build or the test host failed before any test ran
@@ -80,5 +83,9 @@ for fault in kill-node rolling; do
     fi
 done
 [ -d "$BOSHGW_SCREENSHOTS" ] && echo "Browser screenshots: $BOSHGW_SCREENSHOTS"
+if [ -n "$failures" ]; then
+    echo "== failed tests (repeated from above)"
+    printf '%s\n' "$failures"
+fi
 echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
 [ "$status" -eq 0 ] && [ "${failed:-0}" = 0 ]
