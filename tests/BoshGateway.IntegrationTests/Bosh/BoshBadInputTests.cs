@@ -107,6 +107,29 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
     }
 
+    /// <summary>Robustness A6 and A8 over the wire: structure over the reader's limits inside one stanza (defaults: depth 64, 64 attributes, names of 256 bytes).</summary>
+    public static TheoryData<string, string> StructureOverTheLimits => new()
+    {
+        { "<message id='over-limits' to='bob@localhost'>" + string.Concat(Enumerable.Repeat("<a>", 100)) + string.Concat(Enumerable.Repeat("</a>", 100)) + "</message>", "policy-violation" },
+        { "<message id='over-limits' to='bob@localhost' " + string.Join(' ', Enumerable.Range(0, 100).Select(i => $"a{i}='x'")) + "/>", "policy-violation" },
+        { "<message id='over-limits' to='bob@localhost' " + string.Join(' ', Enumerable.Range(0, 100).Select(i => $"xmlns:p{i}='urn:p{i}'")) + "/>", "policy-violation" },
+        { "<message id='over-limits' to='bob@localhost'><" + new string('x', 300) + "/></message>", "policy-violation" },
+        { "<message id='over-limits' to='bob@localhost' type='chat' type='normal'/>", "bad-request" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StructureOverTheLimits))]
+    public async Task StructureOverTheLimits_EndsOnlyThatSession_AndNothingReachesTheServer(string stanza, string condition)
+    {
+        await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
+        await mallory.LoginAsync("mallory");
+        var body = await mallory.SendAsync(stanza);
+        Assert.Equal("terminate", (string?)body.Attribute("type"));
+        Assert.Equal(condition, (string?)body.Attribute("condition"));
+        await AssertHealthyAndNothingLeaked();
+        Assert.DoesNotContain(_bob.Inbox, e => (string?)e.Attribute("id") == "over-limits");
+    }
+
     [Fact]
     public async Task StreamElementInABody_IsRefusedAndNeverReachesTheServer()
     {

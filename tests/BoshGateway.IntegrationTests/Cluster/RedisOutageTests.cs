@@ -54,6 +54,68 @@ public class RedisOutageTests(XmppServers servers)
     }
 
     [Fact]
+    public async Task RedisStalled_CallsGiveUpAfterRedisTimeout_SessionsCarryOn_NewOnesGet503()
+    {
+        // Robustness E9: Redis accepts connections but answers nothing (CLIENT PAUSE, as a stuck
+        // master or a long fork does). Every Redis call on a request's path gives up after
+        // Cluster:RedisTimeout (2 s in the nodes' defaults), so nothing waits for the stall itself.
+        var server = servers["prosody"];
+        await using var cluster = await TestCluster.StartAsync(server, nodes: 2, withNginx: false, name: "cluster-redis-stall");
+        var (n1, n2) = (cluster.Nodes[0], cluster.Nodes[1]);
+        var (alice, bob) = (TestUsers.Take(server), TestUsers.Take(server));
+        await using var a = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await using var b = new BoshTestClient(n2.BoshUrl, server.Domain);
+        await a.LoginAsync(alice);
+        await b.LoginAsync(bob);
+        // n2 learns where n1 lives while Redis answers.
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "before 0", via: n2.BoshUrl);
+        Assert.Equal(["before 0"], await BoshSessionFlowTests.Messages(b, "before", 1));
+
+        const int PauseMs = 12_000;
+        Assert.Equal("OK", await cluster.Redis.CliAsync("CLIENT", "PAUSE", PauseMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "ALL"));
+        var stalled = Stopwatch.StartNew();
+
+        var watch = Stopwatch.StartNew();
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, await CreateAsync(n1, server.Domain));
+        var refusedAfter = watch.Elapsed;
+        Assert.True(refusedAfter < TimeSpan.FromSeconds(3.5), $"a new session waited {refusedAfter} for the stalled Redis");
+
+        // On its owner a session needs no Redis: messages go both ways at once.
+        watch.Restart();
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "during 0");
+        await b.SendMessageAsync($"{alice}@{server.Domain}", "during 1");
+        Assert.Equal(["during 0"], await BoshSessionFlowTests.Messages(b, "during", 1));
+        Assert.Equal(["during 1"], await BoshSessionFlowTests.Messages(a, "during", 1));
+        var ownersTook = watch.Elapsed;
+        Assert.True(ownersTook < TimeSpan.FromSeconds(1.5), $"owners took {ownersTook} to relay two messages during the stall");
+
+        // Through the other node: its registry lookup gives up after RedisTimeout and the request goes
+        // to the owner's last known address.
+        watch.Restart();
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "during 2", via: n2.BoshUrl);
+        Assert.Equal(["during 2"], await BoshSessionFlowTests.Messages(b, "during", 1));
+        var forwardTook = watch.Elapsed;
+        Assert.True(forwardTook < TimeSpan.FromSeconds(3.5), $"a forwarded request took {forwardTook} during the stall");
+        Assert.True(stalled.Elapsed < TimeSpan.FromMilliseconds(PauseMs), $"the checks ran past the stall ({stalled.Elapsed}): they proved nothing about it");
+
+        // After the stall: the nodes renew their leases (the lost heartbeats were Redis's fault, not a
+        // stalled node's, so nobody fences itself) and new sessions open again.
+        await Task.Delay(TimeSpan.FromMilliseconds(PauseMs) - stalled.Elapsed + TimeSpan.FromMilliseconds(200));
+        foreach (var node in cluster.Nodes)
+        {
+            await WaitForHealthAsync(node, "ok");
+        }
+        await using var c = new BoshTestClient(n1.BoshUrl, server.Domain);
+        await c.LoginAsync(TestUsers.Take(server));
+        await a.SendMessageAsync($"{bob}@{server.Domain}", "after 0", via: n2.BoshUrl);
+        await b.SendMessageAsync($"{alice}@{server.Domain}", "after 1", via: n1.BoshUrl);
+        Assert.Equal(["after 0"], await BoshSessionFlowTests.Messages(b, "after", 1));
+        Assert.Equal(["after 1"], await BoshSessionFlowTests.Messages(a, "after", 1));
+        Assert.All(cluster.Nodes, n => Assert.DoesNotContain("out of the registry", n.Log, StringComparison.Ordinal));
+        Assert.All(cluster.Nodes, n => Assert.DoesNotContain("fail:", n.Log, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FlushAll_LiveSessionsCarryOn_AndASessionWhoseOwnerDiedGetsItemNotFound()
     {
         var server = servers["prosody"];

@@ -107,6 +107,34 @@ public class NginxFrontendTests(XmppServers servers)
         Assert.DoesNotContain("Sec-WebSocket-Accept", answer, StringComparison.OrdinalIgnoreCase);
     }
 
+    // robustness.md B13: the shipped site's client_max_body_size (1m on /http-bind) refuses a larger body with 413 before
+    // proxying it; the gateway, which would answer such a body with terminate/policy-violation, never sees the request.
+    [Fact]
+    public async Task BodyOverNginxsLimit_Gets413FromNginx_AndNeverReachesTheGateway()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var nginx = await NginxFrontend.StartAsync("nginx-413", gateway.BaseUrl.Port);
+        nginx.RequireRunning();
+        using var http = new HttpClient(nginx.TrustingHandler());
+        var padding = new string(' ', 1_100_000);
+        using var content = new StringContent($"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'>{padding}</body>");
+        content.Headers.ContentType = new("text/xml");
+        using var response = await http.PostAsync(new Uri(nginx.BaseUrl, "/http-bind"), content);
+
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("nginx", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, gateway.Sessions.Count);
+        // A body just under nginx's limit does reach the gateway, which refuses it by its own limit (Bosh:MaxBodyBytes, 512 KiB).
+        using var under = new StringContent($"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'>{new string(' ', 600_000)}</body>");
+        under.Headers.ContentType = new("text/xml");
+        using var refused = await http.PostAsync(new Uri(nginx.BaseUrl, "/http-bind"), under);
+        Assert.Equal(System.Net.HttpStatusCode.OK, refused.StatusCode);
+        Assert.Equal("policy-violation", (string?)XElement.Parse(await refused.Content.ReadAsStringAsync()).Attribute("condition"));
+        Assert.Equal(0, gateway.Sessions.Count);
+    }
+
     // robustness.md E13: nginx's proxy_read_timeout shorter than the session's wait (scaled down: 2 s against wait 5).
     // nginx answers the held request 504; the client sends the same rid again, as Strophe.js and StanzaJS do after a
     // 5xx, and gets the gateway's stored answer for it; the session goes on. (If the resend reaches the gateway before

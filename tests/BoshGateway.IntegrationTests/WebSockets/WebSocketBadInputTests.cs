@@ -88,6 +88,31 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
             || m.Contains("open and stanza", StringComparison.Ordinal) || m.Contains("truncated", StringComparison.Ordinal));
     }
 
+    /// <summary>Robustness A6 and A8 over the wire: structure over the reader's limits inside one stanza (defaults: depth 64, 64 attributes, names of 256 bytes).</summary>
+    public static TheoryData<string, string> StructureOverTheLimits => new()
+    {
+        { "<message xmlns='jabber:client' id='over-limits' to='bob@localhost'>" + string.Concat(Enumerable.Repeat("<a>", 100)) + string.Concat(Enumerable.Repeat("</a>", 100)) + "</message>", "policy-violation" },
+        { "<message xmlns='jabber:client' id='over-limits' to='bob@localhost' " + string.Join(' ', Enumerable.Range(0, 100).Select(i => $"a{i}='x'")) + "/>", "policy-violation" },
+        { "<message xmlns='jabber:client' id='over-limits' to='bob@localhost' " + string.Join(' ', Enumerable.Range(0, 100).Select(i => $"xmlns:p{i}='urn:p{i}'")) + "/>", "policy-violation" },
+        { "<message xmlns='jabber:client' id='over-limits' to='bob@localhost'><" + new string('x', 300) + "/></message>", "policy-violation" },
+        { "<message xmlns='jabber:client' id='over-limits' to='bob@localhost' type='chat' type='normal'/>", "not-well-formed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(StructureOverTheLimits))]
+    public async Task StructureOverTheLimits_GetsItsStreamError_AndNothingReachesTheServer(string message, string condition)
+    {
+        await using var mallory = new WebSocketTestClient();
+        await mallory.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
+        await mallory.SendAsync(message);
+        var (error, status) = await ExpectStreamErrorAsync(mallory);
+        Assert.Equal(condition, Condition(error));
+        // A limit is a policy violation (1008), as for a message over WebSocket:MaxMessageBytes; bad XML closes normally.
+        Assert.Equal(condition == "policy-violation" ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.NormalClosure, status);
+        await AssertHealthyAndNothingLeaked();
+        Assert.DoesNotContain(_bob.Received, m => m.Contains("over-limits", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task ExternalEntities_AreRefused_AndNothingIsDialled()
     {
