@@ -77,7 +77,10 @@ internal sealed partial class BoshEndpoint(
         try
         {
             await answer.WaitForTurnAsync(WriteTurnLimit, _options.Bosh.AnswerSpacing, time);
-            await BoshResponseSender.SendAsync(context, answer.Body, _options.Bosh.CompressResponsesFrom);
+            if (!await BoshResponseSender.SendAsync(context, answer.Body, _options.Bosh.CompressResponsesFrom, _options.Bosh.SendTimeout))
+            {
+                Log.AnswerNotTaken(_logger, answer.Body.Length, _options.Bosh.SendTimeout);
+            }
         }
         finally
         {
@@ -324,6 +327,10 @@ internal sealed partial class BoshEndpoint(
 
         [LoggerMessage(EventId = EventIds.BoshBodyNotRead, EventName = nameof(EventIds.BoshBodyNotRead), Level = LogLevel.Information, Message = "BOSH request body not read, HTTP {Status}: {Reason}")]
         public static partial void BodyNotRead(ILogger logger, int status, string reason);
+
+
+        [LoggerMessage(EventId = EventIds.BoshAnswerNotTaken, EventName = nameof(EventIds.BoshAnswerNotTaken), Level = LogLevel.Information, Message = "A BOSH answer of {Bytes} bytes was not read for {Timeout} (Gateway:Bosh:SendTimeout): connection closed; the client may resend the rid")]
+        public static partial void AnswerNotTaken(ILogger logger, int bytes, TimeSpan timeout);
 
 
         [LoggerMessage(EventId = EventIds.BoshInsecureRequestRefused, EventName = nameof(EventIds.BoshInsecureRequestRefused), Level = LogLevel.Information, Message = "BOSH session {Sid} was created over HTTPS; a request for it without HTTPS got its connection closed")]

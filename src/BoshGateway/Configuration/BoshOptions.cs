@@ -27,6 +27,12 @@ public sealed class BoshOptions
     /// </summary>
     public int MaxQueuedBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Most time a client may take none of a large answer (written in 64 KiB pieces) before its connection is closed,
+    /// like nginx's <c>send_timeout</c>; the session keeps the answer for a repeated rid. Default 30 s.
+    /// </summary>
+    public TimeSpan SendTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest request body in bytes (after decompression). Default 512 KiB.</summary>
     public int MaxBodyBytes { get; set; } = 512 * 1024;
 

@@ -19,6 +19,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         Require(errors, bosh.MaxHold is >= 1 and <= 16, "Gateway:Bosh:MaxHold must be between 1 and 16.");
         Require(errors, bosh.MaxBodyBytes >= 1024, "Gateway:Bosh:MaxBodyBytes must be at least 1024.");
         Require(errors, bosh.MaxQueuedBytes > 0, "Gateway:Bosh:MaxQueuedBytes must be positive.");
+        Require(errors, bosh.SendTimeout >= TimeSpan.FromSeconds(1) && bosh.SendTimeout <= TimeSpan.FromMinutes(10), "Gateway:Bosh:SendTimeout must be between 1 s and 10 min.");
         Require(errors, bosh.TimerResolution >= TimeSpan.FromMilliseconds(10) && bosh.TimerResolution <= TimeSpan.FromSeconds(5), "Gateway:Bosh:TimerResolution must be between 10 ms and 5 s.");
         Require(errors, bosh.AnswerSpacing >= TimeSpan.Zero && bosh.AnswerSpacing <= TimeSpan.FromSeconds(1), "Gateway:Bosh:AnswerSpacing must be between 0 and 1 s.");
         Require(errors, bosh.SessionStartTimeout > TimeSpan.Zero, "Gateway:Bosh:SessionStartTimeout must be positive.");

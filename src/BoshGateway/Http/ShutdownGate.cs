@@ -45,7 +45,7 @@ internal sealed class ShutdownGate(RequestDelegate next, DrainState drain, IOpti
                 && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
             {
                 origins.Admit(context);
-                await BoshResponseSender.SendAsync(context, answer, 0);
+                await BoshResponseSender.SendAsync(context, answer, 0, _options.Bosh.SendTimeout);
                 return;
             }
         }

@@ -33,6 +33,7 @@ internal static class EventIds
     public const int SessionDirectoryUnavailable = 1062;
     public const int BoshInsecureRequestRefused = 1063;
     public const int BoshBodyNotRead = 1064;
+    public const int BoshAnswerNotTaken = 1065;
 
     // WebSocket (1100-1199).
     public const int WebSocketStreamError = 1101;

@@ -13,15 +13,32 @@ internal static class TcpConnections
         foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1).Concat(File.ReadLines("/proc/net/tcp6").Skip(1)))
         {
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var remote = parts[2];
-            var state = parts[3];
-            if (state == "01" && int.Parse(remote[(remote.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture) == port)
+            if (parts[3] == "01" && Port(parts[2]) == port)
             {
                 count++;
             }
         }
         return count;
     }
+
+    /// <summary>
+    /// True while the connection from 127.0.0.1:<paramref name="localPort"/> to remote port <paramref name="remotePort"/>
+    /// is established on this machine (the server's side of a client's connection, seen without reading from it).
+    /// </summary>
+    public static bool IsEstablished(int localPort, int remotePort)
+    {
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1).Concat(File.ReadLines("/proc/net/tcp6").Skip(1)))
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts[3] == "01" && Port(parts[1]) == localPort && Port(parts[2]) == remotePort)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int Port(string address) => int.Parse(address[(address.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
     /// <summary>Waits (bounded) until the count equals <paramref name="expected"/>; returns the last count.</summary>
     public static async Task<int> WaitForAsync(int port, int expected, TimeSpan timeout)

@@ -43,6 +43,19 @@ public class GatewayOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(0.5)]
+    [InlineData(601)]
+    public void BoshSendTimeout_OutOfRange_IsOneLineNamingTheKey(double seconds)
+    {
+        var options = new GatewayOptions();
+        options.Bosh.SendTimeout = TimeSpan.FromSeconds(seconds);
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.Equal(["Gateway:Bosh:SendTimeout must be between 1 s and 10 min."], result.Failures);
+    }
+
+    [Theory]
     [InlineData(-1, 5, "Gateway:Throttle:RegistrationsPerHour must not be negative.")]
     [InlineData(6, 0, "Gateway:Throttle:RegistrationBurst must be at least 1.")]
     public void RegistrationThrottle_Bad_IsOneLineNamingTheKey(int perHour, int burst, string message)
