@@ -19,7 +19,11 @@ public static class BackendRoute
                 string.IsNullOrEmpty(to) ? "'to' is required" : "'to' is not a valid domain");
 
         var defaults = options.Default;
-        options.Domains.TryGetValue(domain, out var entry);
+        if (!options.Domains.TryGetValue(domain, out var entry) && OtherIdnForm(domain) is { } other && options.Domains.TryGetValue(other, out entry))
+        {
+            // An internationalized domain configured in the other form (A-label xn--… or U-label): the server knows it as configured.
+            domain = other;
+        }
         if (entry is null && !options.AllowUnlistedDomains)
         {
             throw new BoshProtocolException(BoshConditions.HostUnknown, "this gateway does not serve that domain");
@@ -87,6 +91,25 @@ public static class BackendRoute
             }
         }
         return domain.Contains("..", StringComparison.Ordinal) || domain[0] == '.' ? null : domain;
+    }
+
+    /// <summary>The U-label form of a domain with A-labels, or the A-label form of one with non-ASCII characters; else null.</summary>
+    private static string? OtherIdnForm(string domain)
+    {
+        var ascii = domain.All(char.IsAscii);
+        if (ascii && !domain.Contains("xn--", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        try
+        {
+            var idn = new IdnMapping();
+            return ascii ? idn.GetUnicode(domain) : idn.GetAscii(domain);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Parses <c>host:port</c> (IPv6 in brackets).</summary>

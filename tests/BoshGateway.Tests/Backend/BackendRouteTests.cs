@@ -33,6 +33,31 @@ public class BackendRouteTests
     }
 
     [Theory]
+    [InlineData("bücher.example", "xn--bcher-kva.example", "xn--bcher-kva.example")]
+    [InlineData("BÜCHER.example.", "xn--bcher-kva.example", "xn--bcher-kva.example")]
+    [InlineData("xn--bcher-kva.example", "bücher.example", "bücher.example")]
+    [InlineData("XN--BCHER-KVA.EXAMPLE", "bücher.example", "bücher.example")]
+    public void InternationalizedTo_MatchesItsDomainConfiguredInTheOtherForm(string to, string configured, string expected)
+    {
+        var options = Options();
+        options.AllowUnlistedDomains = false;
+        options.Domains[configured] = new BackendOverride { Host = "idn.internal" };
+        var target = BackendRoute.Resolve(options, to, null);
+        Assert.Equal((expected, "idn.internal"), (target.Domain, target.Host));
+    }
+
+    [Theory]
+    [InlineData("bücher.example")]
+    [InlineData("xn--bcher-kva.example")]
+    [InlineData("xn--invalid-.example")]
+    public void InternationalizedTo_NotConfigured_IsHostUnknown_WhenUnlistedAreRefused(string to)
+    {
+        var options = Options();
+        options.AllowUnlistedDomains = false;
+        Assert.Equal(BoshConditions.HostUnknown, Assert.Throws<BoshProtocolException>(() => BackendRoute.Resolve(options, to, null)).Condition);
+    }
+
+    [Theory]
     [InlineData("xmpp:127.0.0.1:6379")]
     [InlineData("xmpp:[::1]:22")]
     [InlineData("xmpp:169.254.169.254:80")]
