@@ -230,6 +230,30 @@ public class BoshSessionTests
         Assert.False(h.Backend.Closed);
     }
 
+    // robustness E15: session timers run on monotonic timestamps, so setting the wall clock an hour forward or back
+    // neither answers a held request early nor stretches it, and neither ends an idle session early nor keeps it longer.
+    [Theory]
+    [InlineData(1)]
+    [InlineData(-1)]
+    public async Task WallClockJumpOfAnHour_MovesNoTimer(int hours)
+    {
+        var h = new SessionHarness(wait: 30, inactivity: 60);
+        var pending = h.Send(1001);
+        h.Advance(10);
+        h.Clock.Offset = TimeSpan.FromHours(hours);
+        h.Advance(19);
+        Assert.False(pending.IsCompleted);
+        h.Advance(1.5);
+        Assert.Empty((await Answer(pending)).Elements());
+
+        // Idle from the answer on (at 30 to 30.5 s): 58 s later it lives, 61 s later it has ended.
+        h.Clock.Offset = TimeSpan.FromHours(-hours);
+        h.Advance(58);
+        Assert.Empty(h.EndedWith);
+        h.Advance(3);
+        Assert.Equal([SessionEndReason.Timeout], h.EndedWith);
+    }
+
     [Fact]
     public void Inactivity_DoesNotRunWhileARequestIsHeld()
     {

@@ -21,7 +21,8 @@ internal sealed class SessionHarness
             PreAuthTimeout = TimeSpan.FromSeconds(30),
             MaxQueuedBytes = maxQueuedBytes,
         };
-        Lifecycle = TestLifecycle.Create(Time, Logs, options: options, maxSessionsPerAddress: limitPerAddress, metrics: metrics);
+        Clock = new WallClockOffset(Time);
+        Lifecycle = TestLifecycle.Create(Clock, Logs, options: options, maxSessionsPerAddress: limitPerAddress, metrics: metrics);
         var info = Lifecycle.TryAdmit(SessionTransport.Bosh, System.Net.IPAddress.Loopback, "sid1").Info!;
         Session = new BoshSession(info, Parameters, Backend, Lifecycle, TimeSpan.FromSeconds(2), Lifecycle.CreateLogger<BoshSession>(info));
         Lifecycle.Add(Session);
@@ -37,6 +38,9 @@ internal sealed class SessionHarness
     public BoshSessionParameters Parameters { get; }
 
     public FakeTimeProvider Time { get; } = new();
+
+    /// <summary>The clock the session runs on: <see cref="Time"/>, with a wall clock that can jump on its own.</summary>
+    public WallClockOffset Clock { get; }
 
     public FakeBackendLink Backend { get; } = new();
 
@@ -88,4 +92,23 @@ internal sealed class SessionHarness
 
         private async Task<byte[]> Body() => (await answer).Body;
     }
+}
+
+/// <summary>
+/// A fake clock whose wall clock (<see cref="TimeProvider.GetUtcNow"/>) can be set forward or back, as NTP or an operator
+/// does, while the monotonic timestamps and timers go on undisturbed.
+/// </summary>
+internal sealed class WallClockOffset(FakeTimeProvider inner) : TimeProvider
+{
+    public TimeSpan Offset { get; set; }
+
+    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + Offset;
+
+    public override long GetTimestamp() => inner.GetTimestamp();
+
+    public override long TimestampFrequency => inner.TimestampFrequency;
+
+    public override TimeZoneInfo LocalTimeZone => inner.LocalTimeZone;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => inner.CreateTimer(callback, state, dueTime, period);
 }
