@@ -438,12 +438,26 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         return [.. head, 0, 0, 0, 0, .. payload];
     }
 
-    [Fact]
-    public async Task PermessageDeflateOffered_IsNeverNegotiated()
+    // C2: whatever Sec-WebSocket-Extensions says, well-formed, malformed or long, compression is never on (no inflate
+    // to bound, no CRIME-style oracle): the upgrade succeeds and the 101 names no extension.
+    public static TheoryData<string> ExtensionOffers => new()
     {
-        // Compression is never on (no inflate to bound, no CRIME-style oracle): the 101 names no extension.
-        var upgraded = await RawUpgradeAsync(_gateway, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits, x-webkit-deflate-frame\r\n");
+        "permessage-deflate; client_max_window_bits, x-webkit-deflate-frame",
+        "permessage-deflate; server_max_window_bits=7; client_max_window_bits=99; server_no_context_takeover",
+        "permessage-deflate; permessage-deflate; ;;; ,,,",
+        "permessage-deflate; client_max_window_bits=\"15\"; client_max_window_bits=\"",
+        "x-unknown-extension; a=1, permessage-bzip2",
+        "\u00ff\u00fe; =\"\"",
+        "permessage-deflate; x=" + new string('a', 8000),
+    };
+
+    [Theory]
+    [MemberData(nameof(ExtensionOffers))]
+    public async Task ExtensionsOffered_AreNeverNegotiated(string extensions)
+    {
+        var upgraded = await RawUpgradeAsync(_gateway, $"Sec-WebSocket-Extensions: {extensions}\r\n");
         using var tcp = upgraded.Tcp;
+        Assert.StartsWith("HTTP/1.1 101 ", upgraded.Head, StringComparison.Ordinal);
         Assert.DoesNotContain("Sec-WebSocket-Extensions", upgraded.Head, StringComparison.OrdinalIgnoreCase);
         tcp.Close();
         await AssertHealthyAndNothingLeaked();
