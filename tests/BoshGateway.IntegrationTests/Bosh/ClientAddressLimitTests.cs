@@ -36,6 +36,47 @@ public class ClientAddressLimitTests(XmppServers servers)
         Assert.Equal(HttpStatusCode.OK, await CreateStatusAsync(gateway));
     }
 
+    // robustness B11: a session parked with `pause` holds its backend stream and its place like any other, so parking
+    // sessions is no way around the cap.
+    [Fact]
+    public async Task PausedSessions_CountAgainstTheCap_LikeAnyOther()
+    {
+        var server = servers.Prosody;
+        server.RequireRunning();
+        const int Cap = 20;
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort, $"Gateway:MaxSessionsPerClientAddress={Cap}");
+        var parked = new List<BoshTestClient>();
+        try
+        {
+            for (var i = 0; i < Cap; i++)
+            {
+                var client = new BoshTestClient(gateway.BoshUrl, server.Domain);
+                parked.Add(client);
+                await client.CreateAsync();
+                var paused = await client.SendAsync("", "pause='60'");
+                Assert.Null((string?)paused.Attribute("type"));
+            }
+            Assert.Equal(Cap, gateway.Sessions.Count);
+
+            Assert.Equal(HttpStatusCode.TooManyRequests, await CreateStatusAsync(gateway));
+            await using var ws = new WebSocketTestClient();
+            var refused = await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(gateway.WebSocketUrl));
+            Assert.Contains("429", refused.Message, StringComparison.Ordinal);
+
+            // Coming back from the pause is an ordinary request; ending a parked session gives its place back.
+            var back = await parked[0].SendAsync("", "type='terminate'");
+            Assert.Null((string?)back.Attribute("condition"));
+            Assert.Equal(HttpStatusCode.OK, await CreateStatusAsync(gateway));
+        }
+        finally
+        {
+            foreach (var client in parked)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task FailedSessionCreations_DoNotUseUpTheCap()
     {
