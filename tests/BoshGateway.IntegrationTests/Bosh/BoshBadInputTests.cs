@@ -97,6 +97,74 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         await AssertHealthyAndNothingLeaked();
     }
 
+    // robustness A7: a body declared as 1 GiB is refused on its Content-Length, unread; a chunked body (no length)
+    // streamed without end is refused as soon as it passes Bosh:MaxBodyBytes (64 KiB here), not at its end.
+    [Fact]
+    public async Task HugeBody_DeclaredOrStreamed_IsPolicyViolationBeforeItEnds()
+    {
+        var head = $"POST /http-bind HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nContent-Type: text/xml\r\n";
+        var start = Encoding.ASCII.GetBytes($"<body rid='1' sid='{_alice.Sid}' {Ns}><message><body>");
+        var text = Encoding.ASCII.GetBytes(new string('x', 16 * 1024));
+
+        using (var declared = new System.Net.Sockets.TcpClient())
+        {
+            await declared.ConnectAsync(_gateway.BaseUrl.Host, _gateway.BaseUrl.Port);
+            var stream = declared.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head + "Content-Length: 1073741824\r\n\r\n"));
+            await stream.WriteAsync(start);
+            await stream.WriteAsync(text);
+            var answer = await ReadAnswerAsync(stream);
+            Assert.Contains("condition='policy-violation'", answer, StringComparison.Ordinal);
+        }
+
+        using var streamed = new System.Net.Sockets.TcpClient();
+        await streamed.ConnectAsync(_gateway.BaseUrl.Host, _gateway.BaseUrl.Port);
+        var chunked = streamed.GetStream();
+        await chunked.WriteAsync(Encoding.ASCII.GetBytes(head + "Transfer-Encoding: chunked\r\n\r\n"));
+        await chunked.WriteAsync(Chunk(start));
+        var answered = ReadAnswerAsync(chunked);
+        var sent = start.Length;
+        while (!answered.IsCompleted && sent < 16 * 1024 * 1024)
+        {
+            await chunked.WriteAsync(Chunk(text));
+            sent += text.Length;
+            await Task.WhenAny(answered, Task.Delay(20));
+        }
+        Assert.Contains("condition='policy-violation'", await answered, StringComparison.Ordinal);
+        // The answer came once the limit was passed: what was sent beyond it is what the sockets buffer, not 16 MiB.
+        Assert.True(sent < 4 * 1024 * 1024, $"{sent} bytes sent before the answer");
+        await AssertHealthyAndNothingLeaked();
+
+        static byte[] Chunk(byte[] data) => [.. Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), .. data, .. "\r\n"u8];
+    }
+
+    /// <summary>Reads an HTTP answer's head and as much of its body as arrives with it, until the connection closes or a body ends.</summary>
+    private static async Task<string> ReadAnswerAsync(System.Net.Sockets.NetworkStream stream)
+    {
+        var received = new StringBuilder();
+        var buffer = new byte[8192];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (!received.ToString().Contains("</body>", StringComparison.Ordinal) && !received.ToString().EndsWith("/>", StringComparison.Ordinal))
+        {
+            int read;
+            try
+            {
+                read = await stream.ReadAsync(buffer, timeout.Token);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+            if (read == 0)
+            {
+                break;
+            }
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+        Assert.StartsWith("HTTP/1.1 200 ", received.ToString(), StringComparison.Ordinal);
+        return received.ToString();
+    }
+
     [Fact]
     public async Task OversizedStanza_EndsOnlyThatSessionWithPolicyViolation()
     {
