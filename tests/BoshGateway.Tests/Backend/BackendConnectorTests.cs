@@ -144,6 +144,74 @@ public class BackendConnectorTests
         Assert.Equal(XmlStreamError.PolicyViolation, xml.Error);
     }
 
+    // robustness A15: what a hostile or broken server sends after its features goes through the same reader and limits
+    // as a client's input: the stream fails with the reader's error, and nothing of it is delivered.
+    public static TheoryData<string, XmlStreamError> HostileServerInput => new()
+    {
+        { "<!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>]>", XmlStreamError.RestrictedXml },
+        { "<message><body>&lol2;</body></message>", XmlStreamError.RestrictedXml },
+        { "<message><!-- a comment --></message>", XmlStreamError.RestrictedXml },
+        { "<?processing instruction?>", XmlStreamError.RestrictedXml },
+        { "<message><body>unclosed</message>", XmlStreamError.NotWellFormed },
+        { "<message to='" + new string('x', 100_000) + "'/>", XmlStreamError.PolicyViolation },
+        { "<message>" + string.Concat(Enumerable.Repeat("<a>", 1000)), XmlStreamError.PolicyViolation },
+    };
+
+    [Theory]
+    [MemberData(nameof(HostileServerInput))]
+    public async Task HostileServer_BadXmlAfterFeatures_FailsTheStream_NothingDelivered(string hostile, XmlStreamError expected)
+    {
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + Features);
+            await WriteAsync(stream, hostile);
+            await ReadSomeAsync(stream);
+        });
+        // The bad bytes may arrive with the features (the connect fails) or after them (the started stream fails): the
+        // same reader judges them either way.
+        var events = new RecordingEvents();
+        Exception? failure;
+        try
+        {
+            var link = await Connector(new XmlLimits { MaxElementBytes = 64 * 1024 }).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
+            link.Start(events);
+            failure = await events.Closed.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+        catch (BackendConnectException ex)
+        {
+            failure = ex.InnerException;
+        }
+        Assert.Equal(expected, Assert.IsType<XmlStreamException>(failure).Error);
+        Assert.DoesNotContain(events.Elements, e => e.LocalName == "message");
+    }
+
+    [Fact]
+    public async Task HostileServer_EndlessWhitespace_IsNotBuffered_AndTheNextStanzaArrives()
+    {
+        // 8 MiB of white space between stanzas (a keep-alive gone wild) is far past the 64 KiB element limit: it is
+        // skipped as it comes, never counted as an element, and the stanza after it is delivered.
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await WriteAsync(stream, Header + Features);
+            var spaces = Encoding.ASCII.GetBytes(new string(' ', 64 * 1024));
+            for (var i = 0; i < 128; i++)
+            {
+                await stream.WriteAsync(spaces);
+            }
+            await WriteAsync(stream, "<message id='after-the-spaces'/>");
+            await ReadSomeAsync(stream);
+        });
+        var link = await Connector(new XmlLimits { MaxElementBytes = 64 * 1024 }).ConnectAsync(Target(server.Port), null, TestContext.Current.CancellationToken);
+        var events = new RecordingEvents();
+        link.Start(events);
+        var message = await events.FirstMessage.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        Assert.Equal("after-the-spaces", message.GetAttribute("id"));
+        Assert.False(events.Closed.Task.IsCompleted);
+        link.Abort();
+    }
+
     [Fact]
     public async Task ServerRequiringTls_WithTlsNone_IsRefused()
     {
@@ -178,7 +246,16 @@ public class BackendConnectorTests
         {
         }
 
-        public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces) => Elements.Add(element);
+        public TaskCompletionSource<XmlElement> FirstMessage { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void OnBackendElement(XmlElement element, IReadOnlyDictionary<string, string> streamNamespaces)
+        {
+            Elements.Add(element);
+            if (element.LocalName == "message")
+            {
+                FirstMessage.TrySetResult(element);
+            }
+        }
 
         public void OnBackendClosed(Exception? failure) => Closed.TrySetResult(failure);
     }
