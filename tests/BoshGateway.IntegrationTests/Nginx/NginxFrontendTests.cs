@@ -46,6 +46,11 @@ public class NginxFrontendTests(XmppServers servers)
         nginx.RequireRunning();
         await using var ws = new WebSocketTestClient(trustedCertificate: nginx.Certificate);
         await ws.LoginAsync(nginx.WebSocketUrl, server.Domain, TestUsers.Take(server));
+        // Every test account has every other as a contact, so while other tests log in, their presence would reach an
+        // available resource (and keep nginx's link busy without any ping). An unavailable one is sent nothing unasked.
+        await ws.SendAsync("<presence xmlns='jabber:client' type='unavailable'/>");
+        await ws.SendAsync($"<iq xmlns='jabber:client' type='get' id='unavailable-done' to='{server.Domain}'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await ws.WaitForAsync(e => (string?)e.Attribute("id") == "unavailable-done");
 
         // Idle for more than twice nginx's read timeout: nothing arrives but the gateway's pings (which the WebSocket
         // answers by itself), or nginx's close. (A cancelled receive would abort the socket, so none is cancelled.)
