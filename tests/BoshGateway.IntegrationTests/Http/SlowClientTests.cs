@@ -93,7 +93,8 @@ public class SlowClientTests(XmppServers servers)
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { ReceiveBufferSize = 4096 };
         await socket.ConnectAsync(IPAddress.Loopback, gateway.BaseUrl.Port);
         var rid = reader.NextRid();
-        var poll = Encoding.ASCII.GetBytes($"<body rid='{rid}' sid='{reader.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>");
+        var pollXml = $"<body rid='{rid}' sid='{reader.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>";
+        var poll = Encoding.ASCII.GetBytes(pollXml);
         await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /http-bind HTTP/1.1\r\nHost: {gateway.BaseUrl.Authority}\r\nContent-Type: text/xml\r\nContent-Length: {poll.Length}\r\n\r\n").Concat(poll).ToArray());
         var clientPort = ((IPEndPoint)socket.LocalEndPoint!).Port;
         var sent = DateTime.UtcNow;
@@ -104,7 +105,7 @@ public class SlowClientTests(XmppServers servers)
         }
         Assert.True(gateway.Sessions.TryGet(reader.Sid!, out _), "the session ended with its client's connection");
 
-        var resent = XElement.Parse(await reader.PostRawAsync($"<body rid='{rid}' sid='{reader.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        var resent = XElement.Parse(await reader.PostRawAsync(pollXml));
         var bodies = resent.Elements(BoshTestClient.Client + "message").Select(m => m.Element(BoshTestClient.Client + "body")?.Value.Split(' ')[0]).ToList();
         Assert.Equal(Enumerable.Range(0, Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)), bodies);
         await conversation.AssertGoesOnAsync();

@@ -123,21 +123,25 @@ public class NginxFrontendTests(XmppServers servers)
         await using var nginx = await NginxFrontend.StartAsync("nginx-413", gateway.BaseUrl.Port);
         nginx.RequireRunning();
         using var http = new HttpClient(nginx.TrustingHandler());
-        var padding = new string(' ', 1_100_000);
-        using var content = new StringContent($"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'>{padding}</body>");
-        content.Headers.ContentType = new("text/xml");
-        using var response = await http.PostAsync(new Uri(nginx.BaseUrl, "/http-bind"), content);
+        string Creation(int padding) => $"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'>{new string(' ', padding)}</body>";
 
-        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
-        Assert.Contains("nginx", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var tooLarge = await PostBoshAsync(http, nginx, Creation(1_100_000));
+        Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, tooLarge.Status);
+        Assert.Contains("nginx", tooLarge.Body, StringComparison.Ordinal);
         Assert.Equal(0, gateway.Sessions.Count);
         // A body just under nginx's limit does reach the gateway, which refuses it by its own limit (Bosh:MaxBodyBytes, 512 KiB).
-        using var under = new StringContent($"<body rid='1' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'>{new string(' ', 600_000)}</body>");
-        under.Headers.ContentType = new("text/xml");
-        using var refused = await http.PostAsync(new Uri(nginx.BaseUrl, "/http-bind"), under);
-        Assert.Equal(System.Net.HttpStatusCode.OK, refused.StatusCode);
-        Assert.Equal("policy-violation", (string?)XElement.Parse(await refused.Content.ReadAsStringAsync()).Attribute("condition"));
+        var refused = await PostBoshAsync(http, nginx, Creation(600_000));
+        Assert.Equal(System.Net.HttpStatusCode.OK, refused.Status);
+        Assert.Equal("policy-violation", (string?)XElement.Parse(refused.Body).Attribute("condition"));
         Assert.Equal(0, gateway.Sessions.Count);
+    }
+
+    /// <summary>Posts a BOSH body to nginx's <c>/http-bind</c>; returns the status and the answer's text.</summary>
+    private static async Task<(System.Net.HttpStatusCode Status, string Body)> PostBoshAsync(HttpClient http, NginxFrontend nginx, string xml)
+    {
+        using var content = new StringContent(xml, System.Text.Encoding.UTF8, "text/xml");
+        using var response = await http.PostAsync(new Uri(nginx.BaseUrl, "/http-bind"), content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     // robustness.md E13: nginx's proxy_read_timeout shorter than the session's wait (scaled down: 2 s against wait 5).
@@ -154,13 +158,7 @@ public class NginxFrontendTests(XmppServers servers)
             site => site.Replace("proxy_read_timeout 90s;", "proxy_read_timeout 2s;", StringComparison.Ordinal), gateway.BaseUrl.Port);
         nginx.RequireRunning();
         using var http = new HttpClient(nginx.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(30) };
-        var url = new Uri(nginx.BaseUrl, "/http-bind");
-        async Task<(System.Net.HttpStatusCode Status, string Body)> PostAsync(string xml)
-        {
-            using var content = new StringContent(xml, System.Text.Encoding.UTF8, "text/xml");
-            using var response = await http.PostAsync(url, content);
-            return (response.StatusCode, await response.Content.ReadAsStringAsync());
-        }
+        Task<(System.Net.HttpStatusCode Status, string Body)> PostAsync(string xml) => PostBoshAsync(http, nginx, xml);
 
         var created = await PostAsync($"<body rid='100' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
         var sid = (string?)XElement.Parse(created.Body).Attribute("sid");
