@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using BoshGateway.Telemetry;
 using BoshGateway.Configuration;
 using BoshGateway.Http;
@@ -116,16 +117,39 @@ internal sealed partial class XmppWebSocketEndpoint(
     private async Task AcceptAsync(HttpContext context, SessionInfo info)
     {
         var ws = options.Value.WebSocket;
-        using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             SubProtocol = SubProtocol,
             KeepAliveInterval = ws.KeepAliveInterval,
             KeepAliveTimeout = ws.KeepAliveTimeout,
             DangerousEnableCompression = false,
         });
-        using var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
-        lifecycle.Add(session);
-        await session.RunAsync(context.RequestAborted);
+        try
+        {
+            using var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
+            lifecycle.Add(session);
+            await session.RunAsync(context.RequestAborted);
+        }
+        finally
+        {
+            DisposeUnlessFailed(socket);
+        }
+    }
+
+    /// <summary>
+    /// A WebSocket that failed on a client's bad frame (RFC 6455 §7.1.7) is left <see cref="WebSocketState.Aborted"/>
+    /// after .NET sent its close frame (1002, 1007). Disposing it makes ASP.NET Core reset the connection, and a reset
+    /// can reach the client before it has read that close frame (it then sees 1006, not why). Left undisposed, the
+    /// request's end closes the connection with a FIN after the close frame; the socket's keep-alive timer sends
+    /// nothing in that state and goes with it. Every other end disposes as usual; deliberate aborts (a client that
+    /// stopped reading) call <see cref="WebSocket.Abort"/>, which resets at once.
+    /// </summary>
+    private static void DisposeUnlessFailed(WebSocket socket)
+    {
+        if (socket.State != WebSocketState.Aborted)
+        {
+            socket.Dispose();
+        }
     }
 
     private static partial class Log
