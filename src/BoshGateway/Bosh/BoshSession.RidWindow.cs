@@ -203,6 +203,7 @@ public sealed partial class BoshSession
             return;
         }
         request.Deadline = now + Ticks(_p.Wait);
+        request.HeldSince = now;
         _held.Add(request);
         _metrics.HeldRequestsChanged(1);
         CheckOveractivity(body);
@@ -365,6 +366,7 @@ public sealed partial class BoshSession
         }
         Log.RidReplayed(_logger, _p.Sid, body.Rid);
         _metrics.RidEvent(RidEventKind.Replayed);
+        ReportIfCut(body.Rid);
         return cached.Body;
     }
 
@@ -384,7 +386,9 @@ public sealed partial class BoshSession
         if (index >= 0)
         {
             var old = _held[index];
-            replacement = new HeldRequest(rid) { Deadline = old.Deadline, Key = old.Key };
+            NoteIfCut(old);
+            ReportIfCut(rid);
+            replacement = new HeldRequest(rid) { Deadline = old.Deadline, HeldSince = old.HeldSince, Key = old.Key };
             _held[index] = replacement;
             AnswerOutside(old, RecoverableError);
             return true;

@@ -202,6 +202,7 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
         {
             if (_held.Contains(request))
             {
+                NoteIfCut(request);
                 Respond(request, EmptyResponse(request));
             }
         }
@@ -218,6 +219,9 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
         public TaskCompletionSource<BoshAnswer> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public long Deadline { get; set; }
+
+        /// <summary>When it began to be held (<see cref="long.MinValue"/> until then); a copy that replaces it keeps it.</summary>
+        public long HeldSince { get; set; } = long.MinValue;
 
         public string? Key { get; set; }
 

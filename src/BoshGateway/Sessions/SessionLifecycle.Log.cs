@@ -27,5 +27,9 @@ public sealed partial class SessionLifecycle
         [LoggerMessage(EventId = EventIds.BackendRefusedStream, EventName = nameof(EventIds.BackendRefusedStream), Level = LogLevel.Information,
             Message = "{Transport} session refused: {Host}:{Port} answered the stream header with a stream error")]
         public static partial void BackendRefused(ILogger logger, SessionTransport transport, string host, int port);
+
+        [LoggerMessage(EventId = EventIds.BoshHeldRequestCut, EventName = nameof(EventIds.BoshHeldRequestCut), Level = LogLevel.Warning,
+            Message = "A held BOSH request was given up after {HeldSeconds:0.#} s of its {WaitSeconds} s wait, then its rid sent again: a proxy in front (or the client) times out held requests. Set its read timeout (nginx: proxy_read_timeout) above Gateway:Bosh:MaxWait, or MaxWait below it. Logged at most every 10 minutes; boshgateway_bosh_rid_events_total{{boshgateway_bosh_rid_event=\"cut_and_resent\"}} counts each")]
+        public static partial void HeldRequestCut(ILogger logger, double heldSeconds, long waitSeconds);
     }
 }

@@ -26,7 +26,9 @@ public sealed partial class SessionLifecycle(
     TimeProvider time,
     ILoggerFactory loggers)
 {
+    private static readonly TimeSpan CutWarningInterval = TimeSpan.FromMinutes(10);
     private readonly ILogger _logger = loggers.CreateLogger<SessionLifecycle>();
+    private long _lastCutWarning = long.MinValue;
     private readonly TimeSpan _startTimeout = options.Value.Bosh.SessionStartTimeout;
     private readonly PreAuthOptions _preAuth = options.Value.PreAuth;
     private readonly bool _observed = ObserveGauges(metrics, addresses, directory, options.Value);
@@ -209,6 +211,25 @@ public sealed partial class SessionLifecycle(
         if (table.Remove(session) && session.Info.Transport == SessionTransport.Bosh)
         {
             directory.Remove(session.Info.Sid);
+        }
+    }
+
+    /// <summary>
+    /// A BOSH session saw a held request given up early and its rid resent (<c>BoshSession.CutRequests.cs</c>):
+    /// warn, at most every <see cref="CutWarningInterval"/>, since one misconfigured proxy cuts every session's polls.
+    /// Called under the session's lock: only an interlocked swap, and the log line.
+    /// </summary>
+    public void HeldRequestCut(double heldSeconds, long waitSeconds)
+    {
+        var now = time.GetTimestamp();
+        var last = Volatile.Read(ref _lastCutWarning);
+        if (last != long.MinValue && time.GetElapsedTime(last, now) < CutWarningInterval)
+        {
+            return;
+        }
+        if (Interlocked.CompareExchange(ref _lastCutWarning, now, last) == last)
+        {
+            Log.HeldRequestCut(_logger, heldSeconds, waitSeconds);
         }
     }
 

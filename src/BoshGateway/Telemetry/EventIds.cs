@@ -34,6 +34,7 @@ internal static class EventIds
     public const int BoshInsecureRequestRefused = 1063;
     public const int BoshBodyNotRead = 1064;
     public const int BoshAnswerNotTaken = 1065;
+    public const int BoshHeldRequestCut = 1066;
 
     // WebSocket (1100-1199).
     public const int WebSocketStreamError = 1101;

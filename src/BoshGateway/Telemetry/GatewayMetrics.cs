@@ -233,6 +233,7 @@ public sealed class GatewayMetrics
         RidEventKind.Reordered => "reordered",
         RidEventKind.OutOfWindow => "out_of_window",
         RidEventKind.ResentWhileHeld => "resent_while_held",
+        RidEventKind.CutAndResent => "cut_and_resent",
         _ => "other",
     };
 

@@ -14,4 +14,10 @@ public enum RidEventKind
 
     /// <summary>The same rid again while the first copy is still outstanding.</summary>
     ResentWhileHeld,
+
+    /// <summary>
+    /// A held request given up before its wait ran out (at least 1 s in, 1 s short), then its rid sent
+    /// again: the mark of a proxy in front timing out held requests (counted beside replayed or resent_while_held).
+    /// </summary>
+    CutAndResent,
 }

@@ -153,7 +153,8 @@ public class NginxFrontendTests(XmppServers servers)
     {
         var server = servers.Prosody;
         server.RequireRunning();
-        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        var log = new LogCapture();
+        await using var gateway = await GatewayHost.StartAsync(server.C2sPort, log);
         await using var nginx = await NginxFrontend.StartAsync("nginx-504",
             site => site.Replace("proxy_read_timeout 90s;", "proxy_read_timeout 2s;", StringComparison.Ordinal), gateway.BaseUrl.Port);
         nginx.RequireRunning();
@@ -176,6 +177,12 @@ public class NginxFrontendTests(XmppServers servers)
         var ended = await PostAsync($"<body rid='102' sid='{sid}' type='terminate' xmlns='http://jabber.org/protocol/httpbind'/>");
         Assert.Equal(System.Net.HttpStatusCode.OK, ended.Status);
         Assert.Null((string?)XElement.Parse(ended.Body).Attribute("condition"));
+
+        // The gateway tells the operator (robustness.md E13): held about 2 s, nginx's timeout, of the session's 5 s wait.
+        var warning = Assert.Single(log.Lines, l => l.Contains("given up after", StringComparison.Ordinal));
+        Assert.StartsWith("Warning ", warning, StringComparison.Ordinal);
+        var held = double.Parse(System.Text.RegularExpressions.Regex.Match(warning, @"given up after ([0-9.]+) s of its 5 s wait").Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(held, 1.5, 4.0);
     }
 
     /// <summary>What a finished receive gave: the message, "closed", or the WebSocket's exception.</summary>
