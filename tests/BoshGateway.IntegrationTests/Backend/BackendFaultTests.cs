@@ -118,4 +118,76 @@ public sealed class BackendFaultTests : IAsyncLifetime
             await NothingLeftAsync(gateway, proxy);
         }
     }
+
+    /// <summary>
+    /// robustness.md E6 with XEP-0198: the client told remote-connection-failed resumes on a new session through the
+    /// gateway, and the server sends the stanza the cut destroyed again, once.
+    /// </summary>
+    [Fact]
+    public async Task LinkCutInsideAStanza_AnXep0198Client_ResumesAndGetsTheCutStanzaOnce()
+    {
+        XNamespace sm = "urn:xmpp:sm:3";
+        await using var proxy = FaultProxy.Start(_server.C2sPort);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
+        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
+        await using var bob = new WebSocketTestClient();
+        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        await using var alice = new WebSocketTestClient();
+        await alice.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice", resource: "resumer");
+        await alice.SendAsync("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
+        var previd = (string?)(await alice.WaitForAsync(e => e.Name == sm + "enabled")).Attribute("id");
+        Assert.NotNull(previd);
+        await bob.SendMessageAsync($"alice@{_server.Domain}/resumer", "whole");
+        await alice.WaitForAsync(e => e.Name.LocalName == "message" && e.Value.Contains("whole", StringComparison.Ordinal));
+
+        proxy.CutTowardGatewayAfter(250);
+        var body = "cut-" + new string('z', 400);
+        await bob.SendMessageAsync($"alice@{_server.Domain}/resumer", body);
+        var error = await alice.WaitForAsync(e => e.Name == Streams + "error", TimeSpan.FromSeconds(15));
+        Assert.Equal("remote-connection-failed", Condition(error));
+        Assert.DoesNotContain(alice.Received, m => m.Contains(body, StringComparison.Ordinal));
+        // XEP-0198's h: the stanzas the client got after <enabled/>, each a whole element.
+        var handled = alice.Received.SkipWhile(m => !m.Contains("<enabled", StringComparison.Ordinal)).Skip(1)
+            .Count(m => XElement.Parse(m).Name.LocalName is "message" or "presence" or "iq");
+
+        await using var again = new WebSocketTestClient();
+        await again.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice", bind: false);
+        await again.SendAsync($"<resume xmlns='urn:xmpp:sm:3' h='{handled}' previd='{previd}'/>");
+        var resumed = await again.WaitForAsync(e => e.Name.Namespace == sm && e.Name.LocalName is "resumed" or "failed");
+        Assert.True(resumed.Name == sm + "resumed", resumed.ToString());
+        await again.WaitForAsync(e => e.Name.LocalName == "message" && e.Value.Contains(body, StringComparison.Ordinal));
+        // The rest of the queue has come by the time the server answers a ping sent after <resumed/>.
+        await again.SendAsync($"<iq xmlns='jabber:client' type='get' id='after-resume' to='{_server.Domain}'><ping xmlns='urn:xmpp:ping'/></iq>");
+        await again.WaitForAsync(e => (string?)e.Attribute("id") == "after-resume");
+        Assert.Single(again.Received, m => m.Contains(body, StringComparison.Ordinal));
+        Assert.DoesNotContain(again.Received, m => m.Contains(">whole<", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task LinkCutInsideAStanza_UnderABoshSession_DeliversOnlyWholeStanzas_AndTerminatesIt()
+    {
+        await using var proxy = FaultProxy.Start(_server.C2sPort);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
+        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
+        await using var bob = new WebSocketTestClient();
+        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        var body = new string('z', 400);
+        foreach (var cut in new[] { 1, 60, 250, 480 })
+        {
+            await using var alice = new BoshTestClient(gateway.BoshUrl, _server.Domain);
+            await alice.LoginAsync("alice", resource: $"boshcut{cut}", wait: 30);
+            alice.StartPolling();
+            await bob.SendMessageAsync($"alice@{_server.Domain}/boshcut{cut}", "whole");
+            await alice.WaitForAsync(e => e.Name.LocalName == "message" && e.Value.Contains("whole", StringComparison.Ordinal));
+
+            proxy.CutTowardGatewayAfter(cut);
+            await bob.SendMessageAsync($"alice@{_server.Domain}/boshcut{cut}", body);
+            var terminate = await alice.WaitForTerminateAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal("remote-connection-failed", (string?)terminate.Attribute("condition"));
+            // The client parsed every body it got; none carried a piece of the cut stanza.
+            Assert.DoesNotContain(alice.Inbox, e => e.ToString().Contains("zzzz", StringComparison.Ordinal));
+            Assert.DoesNotContain("zzzz", terminate.ToString(), StringComparison.Ordinal);
+            await NothingLeftAsync(gateway, proxy);
+        }
+    }
 }

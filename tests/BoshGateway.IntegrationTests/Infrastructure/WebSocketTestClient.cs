@@ -91,7 +91,8 @@ public sealed class WebSocketTestClient : IAsyncDisposable
         return SendAsync($"<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='{domain}' version='1.0' xml:lang='en'/>");
     }
 
-    public async Task LoginAsync(Uri url, string domain, string user, string password = "secret", string mechanism = "PLAIN", string resource = "ws")
+    /// <summary>Connects, authenticates and binds <paramref name="resource"/>; with <paramref name="bind"/> false it stops at the features after SASL (to resume an XEP-0198 session instead).</summary>
+    public async Task LoginAsync(Uri url, string domain, string user, string password = "secret", string mechanism = "PLAIN", string resource = "ws", bool bind = true)
     {
         await ConnectAsync(url);
         Assert.Equal("xmpp", _socket.SubProtocol);
@@ -119,6 +120,10 @@ public sealed class WebSocketTestClient : IAsyncDisposable
         await OpenStreamAsync(domain);
         await WaitForAsync(e => e.Name == XName.Get("open", XmlNames.Framing));
         await WaitForAsync(e => e.Name == XName.Get("features", XmlNames.Streams));
+        if (!bind)
+        {
+            return;
+        }
         await SendAsync($"<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}</resource></bind></iq>");
         var bound = await WaitForAsync(e => (string?)e.Attribute("id") == "bind1");
         Jid = bound.Descendants(XName.Get("jid", "urn:ietf:params:xml:ns:xmpp-bind")).Single().Value;
