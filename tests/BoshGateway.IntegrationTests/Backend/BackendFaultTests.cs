@@ -88,14 +88,39 @@ public sealed class BackendFaultTests : IAsyncLifetime
         Assert.Equal(2, gateway.Sessions.Count);
     }
 
+    /// <summary>A gateway whose server link runs through a <see cref="FaultProxy"/>, and bob, logged in through a second gateway straight to the server, to send what the cut destroys.</summary>
+    private sealed class CutRig(FaultProxy proxy, GatewayHost gateway, GatewayHost direct, WebSocketTestClient bob) : IAsyncDisposable
+    {
+        public FaultProxy Proxy => proxy;
+
+        public GatewayHost Gateway => gateway;
+
+        public WebSocketTestClient Bob => bob;
+
+        public async ValueTask DisposeAsync()
+        {
+            await bob.DisposeAsync();
+            await direct.DisposeAsync();
+            await gateway.DisposeAsync();
+            await proxy.DisposeAsync();
+        }
+    }
+
+    private async Task<CutRig> StartCutRigAsync()
+    {
+        var proxy = FaultProxy.Start(_server.C2sPort);
+        var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
+        var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
+        var bob = new WebSocketTestClient();
+        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        return new CutRig(proxy, gateway, direct, bob);
+    }
+
     [Fact]
     public async Task LinkCutInsideAStanza_AnywhereInIt_DeliversOnlyWholeStanzas_AndEndsTheSession()
     {
-        await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
-        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
-        await using var bob = new WebSocketTestClient();
-        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        await using var rig = await StartCutRigAsync();
+        var (proxy, gateway, bob) = (rig.Proxy, rig.Gateway, rig.Bob);
         var body = new string('z', 400);
         // The stanza alice gets is a little over 500 bytes; cut after 1 byte, in its middle, and 1 byte short.
         foreach (var cut in new[] { 1, 60, 250, 480 })
@@ -127,11 +152,8 @@ public sealed class BackendFaultTests : IAsyncLifetime
     public async Task LinkCutInsideAStanza_AnXep0198Client_ResumesAndGetsTheCutStanzaOnce()
     {
         XNamespace sm = "urn:xmpp:sm:3";
-        await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
-        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
-        await using var bob = new WebSocketTestClient();
-        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        await using var rig = await StartCutRigAsync();
+        var (proxy, gateway, bob) = (rig.Proxy, rig.Gateway, rig.Bob);
         await using var alice = new WebSocketTestClient();
         await alice.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice", resource: "resumer");
         await alice.SendAsync("<enable xmlns='urn:xmpp:sm:3' resume='true'/>");
@@ -166,11 +188,8 @@ public sealed class BackendFaultTests : IAsyncLifetime
     [Fact]
     public async Task LinkCutInsideAStanza_UnderABoshSession_DeliversOnlyWholeStanzas_AndTerminatesIt()
     {
-        await using var proxy = FaultProxy.Start(_server.C2sPort);
-        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool);
-        await using var direct = await GatewayHost.StartAsync(_server.C2sPort, NoPool);
-        await using var bob = new WebSocketTestClient();
-        await bob.LoginAsync(direct.WebSocketUrl, _server.Domain, "bob");
+        await using var rig = await StartCutRigAsync();
+        var (proxy, gateway, bob) = (rig.Proxy, rig.Gateway, rig.Bob);
         var body = new string('z', 400);
         foreach (var cut in new[] { 1, 60, 250, 480 })
         {

@@ -16,6 +16,18 @@ public sealed class HeldRequestCutTests
     private static List<Sessions.RecordingLoggerFactory.LogLine> Warnings(SessionHarness h) =>
         [.. h.Logs.Lines.Where(l => l.EventName == "BoshHeldRequestCut")];
 
+    /// <summary>Holds <paramref name="rid"/> for <paramref name="after"/> seconds, then its connection goes (the request is answered empty).</summary>
+    private static async Task HeldThenGoneAsync(SessionHarness h, long rid, double after)
+    {
+        using var gone = new CancellationTokenSource();
+        var held = h.Send(rid, aborted: gone.Token);
+        h.Advance(after);
+        Assert.False(held.IsCompleted);
+        await gone.CancelAsync();
+        Assert.True(held.IsCompleted);
+        await held;
+    }
+
     [Fact]
     public async Task HeldRequestCutEarly_ThenResent_IsCounted_AndWarnedOnceInTenMinutes()
     {
@@ -23,14 +35,7 @@ public sealed class HeldRequestCutTests
         var h = new SessionHarness(wait: 60, inactivity: 3600, metrics: recorder.Metrics);
 
         // Cut after 30 s (the proxy closed the connection), then the client resends the rid: the stored answer.
-        using (var cut = new CancellationTokenSource())
-        {
-            var held = h.Send(1001, aborted: cut.Token);
-            h.Advance(30);
-            await cut.CancelAsync();
-            Assert.True(held.IsCompleted);
-            await held;
-        }
+        await HeldThenGoneAsync(h, 1001, after: 30);
         await h.Send(1001);
         Assert.Equal(1, CutsCounted(recorder));
         var warning = Assert.Single(Warnings(h));
@@ -52,13 +57,7 @@ public sealed class HeldRequestCutTests
         Assert.True(second.IsCompleted);
         await second;
         h.Advance(600);
-        using (var cut = new CancellationTokenSource())
-        {
-            var held = h.Send(1003, aborted: cut.Token);
-            h.Advance(20);
-            await cut.CancelAsync();
-            await held;
-        }
+        await HeldThenGoneAsync(h, 1003, after: 20);
         await h.Send(1003);
         Assert.Equal(3, CutsCounted(recorder));
         Assert.Equal(2, Warnings(h).Count);
@@ -71,13 +70,7 @@ public sealed class HeldRequestCutTests
         var h = new SessionHarness(wait: 60, metrics: recorder.Metrics);
 
         // Gone within a second (a page unload, a client retrying at once) and resent: not a timeout in front.
-        using (var gone = new CancellationTokenSource())
-        {
-            var held = h.Send(1001, aborted: gone.Token);
-            h.Advance(0.5);
-            await gone.CancelAsync();
-            await held;
-        }
+        await HeldThenGoneAsync(h, 1001, after: 0.5);
         await h.Send(1001);
 
         // Answered at its wait, then repeated (the answer was lost on the way): a replay, not a cut.
@@ -88,13 +81,7 @@ public sealed class HeldRequestCutTests
         await h.Send(1002);
 
         // Cut early but never resent: a client that went away.
-        using (var gone = new CancellationTokenSource())
-        {
-            var held = h.Send(1003, aborted: gone.Token);
-            h.Advance(30);
-            await gone.CancelAsync();
-            await held;
-        }
+        await HeldThenGoneAsync(h, 1003, after: 30);
         Assert.False(h.Send(1004).IsCompleted);
 
         Assert.Equal(2, recorder.Of("boshgateway.bosh.rid_events").Count(m => (string?)m.Tags["boshgateway.bosh.rid_event"] == "replayed"));
