@@ -9,6 +9,7 @@
 #   TRANSPORT  both (default: odd users BOSH, even WebSocket) | bosh | websocket
 #   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
 #   LEDGER_SERVER=ejabberd  ejabberd behind the nodes instead of Prosody (every fault but kill-prosody)
+#   REDIS_AOF=everysec      Redis keeps an append-only file synced every second; redis-restart then kills it -9
 # Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
 # failed), everyone came back and nothing went to the wrong user. Last line: "ledger FAULT TRANSPORT: ok|FAILED".
 set -euo pipefail
@@ -96,8 +97,17 @@ case $fault in
         now_ms >"$work/fault-at"; kill -9 "$(cat "$work/prosody/server.pid")"; sleep 2
         tests/servers/prosody.sh restart "$work/prosody" "$PROSODY_C2S_PORT";;
     redis-restart)
-        now_ms >"$work/fault-at"; redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; sleep 1
-        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
+        # Without persistence Redis is shut down without saving (everything gone); with REDIS_AOF=everysec it is
+        # killed -9 and comes back from its append-only file, without what the last second wrote.
+        now_ms >"$work/fault-at"
+        if [ "${REDIS_AOF:-}" = everysec ]; then
+            kill -9 "$(redis-cli -p "$REDIS_PORT" info server | tr -d '\r' | sed -n 's/^process_id://p')"; sleep 1
+            persistence=(--save '' --appendonly yes --appendfsync everysec)
+        else
+            redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; sleep 1
+            persistence=(--save '' --appendonly no)
+        fi
+        redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$work" "${persistence[@]}" --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
     sentinel)
         now_ms >"$work/fault-at"; kill -9 "$(cat "$work/master.pid")"
         for _ in $(seq 100); do redis-cli -p 26491 sentinel get-master-addr-by-name bgw | grep -q 6492 && break; sleep 0.1; done

@@ -62,8 +62,13 @@ fi
 echo "== $server on 127.0.0.1:$c2s (${#accounts[@]} accounts: ${accounts[0]}...; password: secret)"
 tests/servers/"$server".sh start "$work/$server" "$c2s" "$http" "${accounts[@]}"
 
-echo "== Redis on 127.0.0.1:$redis_port (no persistence)"
-redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+# REDIS_AOF=everysec: an append-only file synced every second (what a crash then loses: the last second).
+redis_persistence=(--save '' --appendonly no) redis_kind="no persistence"
+if [ "${REDIS_AOF:-}" = everysec ]; then
+    redis_persistence=(--save '' --appendonly yes --appendfsync everysec) redis_kind="append-only file, fsync every second"
+fi
+echo "== Redis on 127.0.0.1:$redis_port ($redis_kind)"
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$work" "${redis_persistence[@]}" --daemonize no >"$work/redis.log" 2>&1 &
 pids+=($!)
 
 upstreams=""
