@@ -99,11 +99,15 @@ public class RedisOutageTests(XmppServers servers)
         Assert.True(stalled.Elapsed < TimeSpan.FromMilliseconds(PauseMs), $"the checks ran past the stall ({stalled.Elapsed}): they proved nothing about it");
 
         // After the stall: the nodes renew their leases (the lost heartbeats were Redis's fault, not a
-        // stalled node's, so nobody fences itself) and new sessions open again.
+        // stalled node's, so nobody fences itself) and new sessions open again. The 12 s pause outlived
+        // the 10 s registry entries: until a node's next heartbeat writes its entry back, a request for
+        // its session through another node gets 503 (try again), as documented. Wait for the entries,
+        // not only for the connections (a node is "ok" once reconnected, up to a heartbeat before that).
         await Task.Delay(TimeSpan.FromMilliseconds(PauseMs) - stalled.Elapsed + TimeSpan.FromMilliseconds(200));
         foreach (var node in cluster.Nodes)
         {
             await WaitForHealthAsync(node, "ok");
+            await WaitForKeyAsync(cluster.Redis, $"bg:n:{{{node.Id}}}");
         }
         await using var c = new BoshTestClient(n1.BoshUrl, server.Domain);
         await c.LoginAsync(TestUsers.Take(server));
