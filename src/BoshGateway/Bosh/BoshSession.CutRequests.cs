@@ -12,31 +12,42 @@ public sealed partial class BoshSession
     private long _cutRid = -1;
     private double _cutAfterSeconds;
 
-    /// <summary>Under the lock: <paramref name="request"/> ends without an answer of its own (its client went away, or its resend replaces it).</summary>
+    /// <summary>
+    /// Under the lock, for a request in <see cref="_held"/> that ends without an answer of its own: true when it
+    /// was held at least <see cref="CutMargin"/> and ends at least that long before its wait. Its deadline was
+    /// set to the moment it was held plus the wait, so how long it was held follows from the deadline.
+    /// </summary>
+    private bool EndsCutEarly(HeldRequest request, out double heldSeconds)
+    {
+        var left = _time.GetElapsedTime(_time.GetTimestamp(), request.Deadline);
+        var held = TimeSpan.FromSeconds(_p.Wait) - left;
+        heldSeconds = held.TotalSeconds;
+        return held >= CutMargin && left >= CutMargin;
+    }
+
+    /// <summary>Under the lock: a held request's client went away; if it was cut early, its resend will tell.</summary>
     private void NoteIfCut(HeldRequest request)
     {
-        if (request.HeldSince == long.MinValue)
-        {
-            return;
-        }
-        var now = _time.GetTimestamp();
-        var held = _time.GetElapsedTime(request.HeldSince, now);
-        if (held >= CutMargin && _time.GetElapsedTime(now, request.Deadline) >= CutMargin)
+        if (EndsCutEarly(request, out var heldSeconds))
         {
             _cutRid = request.Rid;
-            _cutAfterSeconds = held.TotalSeconds;
+            _cutAfterSeconds = heldSeconds;
         }
     }
 
     /// <summary>Under the lock: <paramref name="rid"/> came again; if it is the one cut early, report it once.</summary>
     private void ReportIfCut(long rid)
     {
-        if (rid != _cutRid)
+        if (rid == _cutRid)
         {
-            return;
+            _cutRid = -1;
+            ReportCut(_cutAfterSeconds);
         }
-        _cutRid = -1;
+    }
+
+    private void ReportCut(double heldSeconds)
+    {
         _metrics.RidEvent(RidEventKind.CutAndResent);
-        _lifecycle.HeldRequestCut(_cutAfterSeconds, _p.Wait);
+        _lifecycle.HeldRequestCut(heldSeconds, _p.Wait);
     }
 }

@@ -203,7 +203,6 @@ public sealed partial class BoshSession
             return;
         }
         request.Deadline = now + Ticks(_p.Wait);
-        request.HeldSince = now;
         _held.Add(request);
         _metrics.HeldRequestsChanged(1);
         CheckOveractivity(body);
@@ -386,9 +385,12 @@ public sealed partial class BoshSession
         if (index >= 0)
         {
             var old = _held[index];
-            NoteIfCut(old);
-            ReportIfCut(rid);
-            replacement = new HeldRequest(rid) { Deadline = old.Deadline, HeldSince = old.HeldSince, Key = old.Key };
+            if (EndsCutEarly(old, out var heldSeconds))
+            {
+                // The resend is here while the first copy is still held: the cut and its resend at once.
+                ReportCut(heldSeconds);
+            }
+            replacement = new HeldRequest(rid) { Deadline = old.Deadline, Key = old.Key };
             _held[index] = replacement;
             AnswerOutside(old, RecoverableError);
             return true;

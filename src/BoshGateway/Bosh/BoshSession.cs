@@ -220,9 +220,6 @@ public sealed partial class BoshSession : IBackendEvents, IGatewaySession
 
         public long Deadline { get; set; }
 
-        /// <summary>When it began to be held (<see cref="long.MinValue"/> until then); a copy that replaces it keeps it.</summary>
-        public long HeldSince { get; set; } = long.MinValue;
-
         public string? Key { get; set; }
 
         public KeyValuePair<string, string>[]? ReportAttributes { get; set; }
