@@ -39,6 +39,7 @@ public sealed partial class BoshSession
             QueueForClient(forClient);
             _outboxHasStreamElement |= element.NamespaceUri == XmlNames.Streams;
             _streamManagement |= element.LocalName == "enabled" && XmlNames.IsStreamManagement(element.NamespaceUri);
+            _isLive |= IsLiveFrom(element);
             if (element.IsStanza())
             {
                 _outboxStanzas.Add(element);
@@ -46,6 +47,7 @@ public sealed partial class BoshSession
                 {
                     _boundJid = jid;
                     _boundJidReported = false;
+                    _isLive = true;
                 }
             }
             Flush();

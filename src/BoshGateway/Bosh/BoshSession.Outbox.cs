@@ -35,6 +35,19 @@ public sealed partial class BoshSession
     }
     private Task<long> _lastWritten = BoshAnswer.NothingWritten;
 
+    /// <summary>
+    /// True once the client is bound (or resumed, or logged in with SASL2): from then on an answer with payload
+    /// makes the next one wait <c>AnswerSpacing</c>. Before it, a login is a strict exchange: every client sends
+    /// its next step only after it has handled the answer to the last (Strophe.js does not even poll before it is
+    /// bound), and the server sends nothing of its own, so two answers with payload cannot be on the wire at once.
+    /// </summary>
+    private bool _isLive;
+
+    /// <summary>A server element after which the client is live: XEP-0198 <c>&lt;resumed/&gt;</c> or a SASL2 <c>&lt;success/&gt;</c> (bind result: see the caller).</summary>
+    private static bool IsLiveFrom(XmlElement element) =>
+        (element.LocalName == "resumed" && XmlNames.IsStreamManagement(element.NamespaceUri))
+        || (element.LocalName == "success" && element.NamespaceUri == XmlNames.Sasl2);
+
     /// <summary>Answers the oldest held request with everything queued for the client.</summary>
     private void Flush()
     {
@@ -93,7 +106,7 @@ public sealed partial class BoshSession
         TrimResponseCache();
         request.AbortRegistration.Unregister();
         var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var answer = new BoshAnswer(body, body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
+        var answer = new BoshAnswer(body, _isLive && body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
         _lastWritten = written.Task;
         request.Completion.TrySetResult(answer);
     }

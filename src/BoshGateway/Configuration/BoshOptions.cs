@@ -50,7 +50,8 @@ public sealed class BoshOptions
 
     /// <summary>
     /// Least time between writing an answer that carried payload and writing the session's next answer,
-    /// so clients that take answers in arrival order still see them in rid order. Default 20 ms; 0 disables.
+    /// once the client is bound, so clients that take answers in arrival order still see them in rid order
+    /// (a login never waits: it is a strict exchange). Default 20 ms; 0 disables.
     /// </summary>
     public TimeSpan AnswerSpacing { get; set; } = TimeSpan.FromMilliseconds(20);
 

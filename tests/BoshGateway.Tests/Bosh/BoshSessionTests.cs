@@ -471,18 +471,22 @@ public class BoshSessionTests
         Assert.Equal("item-not-found", (string?)body.Attribute("condition"));
     }
 
+    private const string BindResult = "<iq type='result' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/web</jid></bind></iq>";
+
     [Fact]
     public async Task Answers_AreReleasedForWritingInRidOrder()
     {
         var h = new SessionHarness();
-        var first = h.Send(1001);
+        await AnswerWith(h, 1001, BindResult);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        var first = h.Send(1002);
         h.Backend.Server("<message id='1'/>");
-        var second = h.Send(1002);
+        var second = h.Send(1003);
         h.Backend.Server("<message id='2'/>");
         var a1 = await first.Answer;
         var a2 = await second.Answer;
 
-        Assert.True(a1.HasPayload);
+        Assert.True(a1.SpacesNext);
         var turn2 = a2.WaitForTurnAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), h.Time).AsTask();
         await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.False(turn2.IsCompleted);
@@ -492,6 +496,39 @@ public class BoshSessionTests
         Assert.False(turn2.IsCompleted); // the spacing after an answer with payload
         h.Time.Advance(TimeSpan.FromSeconds(1));
         await turn2.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+    }
+
+    private static async Task<BoshAnswer> AnswerWith(SessionHarness h, long rid, string serverElement)
+    {
+        var pending = h.Send(rid);
+        h.Backend.Server(serverElement);
+        var answer = await pending.Answer;
+        answer.MarkWritten(h.Time);
+        return answer;
+    }
+
+    [Fact]
+    public async Task LoginAnswers_DoNotSpaceTheNext_UntilTheClientIsBound()
+    {
+        var h = new SessionHarness();
+        Assert.False((await AnswerWith(h, 1001, "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")).SpacesNext);
+        Assert.False((await AnswerWith(h, 1002, "<stream:features xmlns:stream='http://etherx.jabber.org/streams'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></stream:features>")).SpacesNext);
+        Assert.False((await AnswerWith(h, 1003, "<iq type='result' id='roster-early'/>")).SpacesNext);
+        Assert.True((await AnswerWith(h, 1004, BindResult)).SpacesNext);
+        Assert.True((await AnswerWith(h, 1005, "<iq type='result' id='after-bind'/>")).SpacesNext);
+        var empty = h.Send(1006);
+        h.Advance(60); // the wait is over: answered empty, nothing to keep apart
+        Assert.False((await empty.Answer).SpacesNext);
+    }
+
+    [Theory]
+    [InlineData("<resumed xmlns='urn:xmpp:sm:3' h='4' previd='old'/>")]
+    [InlineData("<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>alice@localhost/web</authorization-identifier></success>")]
+    public async Task ResumedOrSasl2Success_SpacesWhatFollows(string live)
+    {
+        var h = new SessionHarness();
+        Assert.True((await AnswerWith(h, 1001, live)).SpacesNext);
+        Assert.True((await AnswerWith(h, 1002, "<message id='resent'/>")).SpacesNext);
     }
 
     [Fact]
