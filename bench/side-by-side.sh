@@ -4,13 +4,16 @@
 # side with ratios. Every run gets freshly started processes (server, and gateway where used), so
 # memory and CPU figures belong to that run alone.
 #   bench/side-by-side.sh [USERS] [RATE] [SECONDS]      (defaults 200 users, 200 msg/s, 20 s)
-#   SCENARIO=chat|idle|login-storm|reconnect-storm|session-start   SERVERS="prosody ejabberd"
+#   SCENARIO=chat|idle|ping|login-storm|reconnect-storm|session-start   SERVERS="prosody ejabberd"
 #   TRANSPORTS="websocket bosh"   LABELS="gateway native"   MECHANISM=PLAIN|SCRAM-SHA-1
 #   CONCURRENCY=50 (session-start: 1)
 #   GATEWAY_ARGS="--Some:Option=value ..." (extra gateway options, e.g. to compare a setting)
 #   BACKEND_TLS=1: Prosody requires STARTTLS with a certificate from a test CA made in the run's folder
 #     (tests/servers/test-ca.sh), and the gateway verifies it (Tls=Auto, TrustedCaFile) instead of Tls=None
 #   PAUSE_MS=50 (session-start: pause between one session's end and the next start)
+#   BOSH_ACK=1: BOSH users acknowledge answers (XEP-0124 ack; Strophe.js and StanzaJS do not), which lets the
+#     gateway write an answer without AnswerSpacing after an acknowledged one
+#   ROUNDS=400 (ping: serial pings per user, measured after 20 unmeasured ones; RATE is not used)
 # RATE is messages/s for chat and the first step's logins/s for login-storm. Everything runs on
 # loopback; every run is bounded (SECONDS plus login time; the generator stops itself after 10 min
 # more). Results (JSON, one file per run, and the logs) go to .tmp/bench/<time>/.
@@ -90,7 +93,7 @@ run() { # server transport label(gateway|native)
     echo "== $label over $transport to $server ($scenario, $users users)"
     dotnet "$gen" --label "$label" --transport "$transport" --url "$url" --domain localhost --user-prefix load \
         --users "$users" --scenario "$scenario" --rate "$rate" --duration "$seconds" --wait 30 --mechanism "$mechanism" \
-        --concurrency "$concurrency" --pause "${PAUSE_MS:-50}" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
+        --concurrency "$concurrency" --pause "${PAUSE_MS:-50}" --rounds "${ROUNDS:-400}" --bosh-ack "$([ "${BOSH_ACK:-0}" = 1 ] && echo on || echo off)" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
     if [ "$label" = gateway ] && [ -f "$out/$name.json" ]; then
         # Where the sessions' server streams came from (warm pool or a fresh connect), from /metrics.
         curl -sf "http://127.0.0.1:$gw/metrics" | python3 -c 'import json, re, sys

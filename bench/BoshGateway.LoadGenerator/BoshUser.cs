@@ -8,8 +8,10 @@ namespace BoshGateway.LoadGenerator;
 /// user sends is queued and goes out on the next request that may leave (everything queued in one
 /// body); an empty request goes out only when none is out, so one is always held while idle;
 /// requests leave in rid order, answers are taken in rid order, the same rid is resent on a 5xx.
+/// With <paramref name="acks"/> (Strophe.js does not) it acknowledges answers as XEP-0124 §9.1 says: <c>ack</c> on every
+/// request, the highest rid up to which it has taken every answer.
 /// </summary>
-internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait) : IXmppUser
+internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait, bool acks = false) : IXmppUser
 {
     private const int MaxOutstanding = 2; // hold + 1
     private static readonly bool Trace = Environment.GetEnvironmentVariable("BOSH_TRACE") == "1";
@@ -57,7 +59,7 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
     {
         var rid = Interlocked.Increment(ref _rid);
         _nextToTake = rid;
-        var created = await PostAsync(rid, $"to='{domain}' xml:lang='en' wait='{wait}' hold='1' ver='1.6' xmpp:version='1.0'", "", Task.CompletedTask, null, cancellationToken);
+        var created = await PostAsync(rid, $"to='{domain}' xml:lang='en' wait='{wait}' hold='1' ver='1.6' xmpp:version='1.0'{(acks ? " ack='1'" : "")}", "", Task.CompletedTask, null, cancellationToken);
         _sid = Stanzas.Attribute(created, "sid") ?? throw new InvalidOperationException("no sid in the session creation answer: " + created);
         Pump();
         await XmppLogin.WaitForFeaturesAsync(_inbox, cancellationToken);
@@ -149,7 +151,8 @@ internal sealed class BoshUser(HttpClient http, Uri url, string domain, int wait
     {
         try
         {
-            var answer = await PostAsync(rid, $"sid='{_sid}' {attributes}", payload, previous, written, _stop.Token);
+            var ack = acks ? $" ack='{Interlocked.Read(ref _nextToTake) - 1}'" : "";
+            var answer = await PostAsync(rid, $"sid='{_sid}'{ack} {attributes}", payload, previous, written, _stop.Token);
             if (Stanzas.IsTerminate(answer))
             {
                 _ended = true;

@@ -16,7 +16,7 @@ using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(option
 using var stop = new CancellationTokenSource(options.Duration + TimeSpan.FromMinutes(10));
 
 IXmppUser NewUser(int index) => options.TransportOf(index) == "bosh"
-    ? new BoshUser(http, options.Url, options.Domain, options.Wait)
+    ? new BoshUser(http, options.Url, options.Domain, options.Wait, options.BoshAcks)
     : new WebSocketUser(options.WebSocketUrl ?? options.Url, options.Domain);
 var ramp = new LoginRamp(options, NewUser);
 var result = new Dictionary<string, object>
@@ -78,6 +78,10 @@ else
             result[$"{p.Name}_rss_growth_kib"] = grown;
             result[$"{p.Name}_kib_per_session"] = Math.Round((double)grown / options.Users, 1);
         }
+    }
+    else if (options.Scenario == "ping")
+    {
+        failed = !await Ping.RunAsync(options, users!, result, stop.Token);
     }
     else if (options.Scenario == "reconnect-storm")
     {

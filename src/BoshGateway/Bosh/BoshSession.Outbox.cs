@@ -43,6 +43,9 @@ public sealed partial class BoshSession
     /// </summary>
     private bool _isLive;
 
+    /// <summary>The rid of the last answer in the write order, and the highest rid the client says it has received (XEP-0124 §9.1).</summary>
+    private long _lastOrderedRid, _clientAck;
+
     /// <summary>A server element after which the client is live: XEP-0198 <c>&lt;resumed/&gt;</c> or a SASL2 <c>&lt;success/&gt;</c> (bind result: see the caller).</summary>
     private static bool IsLiveFrom(XmlElement element) =>
         (element.LocalName == "resumed" && XmlNames.IsStreamManagement(element.NamespaceUri))
@@ -106,8 +109,11 @@ public sealed partial class BoshSession
         TrimResponseCache();
         request.AbortRegistration.Unregister();
         var written = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var answer = new BoshAnswer(body, _isLive && body.AsSpan().EndsWith("</body>"u8), _lastWritten, written);
+        // A client that acknowledges (XEP-0124 §9.1) and has acknowledged the previous answer has it: nothing to wait for.
+        var previous = _p.Acks && _clientAck >= _lastOrderedRid ? BoshAnswer.NothingWritten : _lastWritten;
+        var answer = new BoshAnswer(body, _isLive && body.AsSpan().EndsWith("</body>"u8), previous, written);
         _lastWritten = written.Task;
+        _lastOrderedRid = request.Rid;
         request.Completion.TrySetResult(answer);
     }
 

@@ -299,6 +299,7 @@ public sealed partial class BoshSession
 
     private void ApplyClientAck(long ack, HeldRequest request, long now)
     {
+        _clientAck = Math.Max(_clientAck, Math.Min(ack, _lastAnsweredRid));
         foreach (var rid in _responses.Keys.Where(r => r <= ack).ToList())
         {
             _responses.Remove(rid);

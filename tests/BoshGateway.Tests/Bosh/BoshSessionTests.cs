@@ -522,6 +522,28 @@ public class BoshSessionTests
     }
 
     [Theory]
+    [InlineData(1002, true)]
+    [InlineData(1001, false)]
+    public async Task AnAcknowledgedAnswer_IsNotWaitedFor(long ack, bool goesAtOnce)
+    {
+        var h = new SessionHarness(acks: true);
+        await AnswerWith(h, 1001, BindResult);
+        var previous = h.Send(1002);
+        h.Backend.Server("<iq type='result' id='ping1'/>");
+        var a1 = await previous.Answer; // answered, its write not yet done
+        var next = h.Send(1003, attributes: $"ack='{ack}'");
+        h.Backend.Server("<iq type='result' id='ping2'/>");
+        var a2 = await next.Answer;
+
+        var turn = a2.WaitForTurnAsync(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), h.Time).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+        Assert.Equal(goesAtOnce, turn.IsCompleted);
+        a1.MarkWritten(h.Time);
+        h.Time.Advance(TimeSpan.FromSeconds(1));
+        await turn.WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+    }
+
+    [Theory]
     [InlineData("<resumed xmlns='urn:xmpp:sm:3' h='4' previd='old'/>")]
     [InlineData("<success xmlns='urn:xmpp:sasl:2'><authorization-identifier>alice@localhost/web</authorization-identifier></success>")]
     public async Task ResumedOrSasl2Success_SpacesWhatFollows(string live)
