@@ -13,7 +13,8 @@
 #   PAUSE_MS=50 (session-start: pause between one session's end and the next start)
 #   BOSH_ACK=1: BOSH users acknowledge answers (XEP-0124 ack; Strophe.js and StanzaJS do not), which lets the
 #     gateway write an answer without AnswerSpacing after an acknowledged one
-#   ROUNDS=400 (ping: serial pings per user, measured after 20 unmeasured ones; RATE is not used)
+#   WARMUP=0 (chat, idle, ping: that many users log in and out, unmeasured, before the measured ramp)
+#   ROUNDS=400 (ping: serial pings per user, measured after 100 unmeasured ones; RATE is not used)
 # RATE is messages/s for chat and the first step's logins/s for login-storm. Everything runs on
 # loopback; every run is bounded (SECONDS plus login time; the generator stops itself after 10 min
 # more). Results (JSON, one file per run, and the logs) go to .tmp/bench/<time>/.
@@ -93,7 +94,7 @@ run() { # server transport label(gateway|native)
     echo "== $label over $transport to $server ($scenario, $users users)"
     dotnet "$gen" --label "$label" --transport "$transport" --url "$url" --domain localhost --user-prefix load \
         --users "$users" --scenario "$scenario" --rate "$rate" --duration "$seconds" --wait 30 --mechanism "$mechanism" \
-        --concurrency "$concurrency" --pause "${PAUSE_MS:-50}" --rounds "${ROUNDS:-400}" --bosh-ack "$([ "${BOSH_ACK:-0}" = 1 ] && echo on || echo off)" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
+        --concurrency "$concurrency" --pause "${PAUSE_MS:-50}" --rounds "${ROUNDS:-400}" --warm-up "${WARMUP:-0}" --bosh-ack "$([ "${BOSH_ACK:-0}" = 1 ] && echo on || echo off)" --json "$out/$name.json" "${pids[@]}" 2>&1 | sed 's/^/   /' || true
     if [ "$label" = gateway ] && [ -f "$out/$name.json" ]; then
         # Where the sessions' server streams came from (warm pool or a fresh connect), from /metrics.
         curl -sf "http://127.0.0.1:$gw/metrics" | python3 -c 'import json, re, sys

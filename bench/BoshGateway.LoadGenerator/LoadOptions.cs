@@ -46,7 +46,10 @@ internal sealed class LoadOptions
     /// <summary>BOSH users acknowledge answers (XEP-0124 §9.1 <c>ack</c>); Strophe.js and StanzaJS do not.</summary>
     public bool BoshAcks { get; private set; }
 
-    /// <summary>ping: serial pings per user, after 20 unmeasured ones.</summary>
+    /// <summary>chat, idle, ping: this many users (the first ones) log in and out before the measured ramp.</summary>
+    public int WarmUp { get; private set; }
+
+    /// <summary>ping: serial pings per user, after 100 unmeasured ones.</summary>
     public int Rounds { get; private set; } = 400;
 
     /// <summary>Ledger: which users speak XEP-0198, <c>on</c>, <c>off</c> or <c>both</c> (alternate pairs).</summary>
@@ -90,6 +93,7 @@ internal sealed class LoadOptions
                 case "--pause": o.Pause = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--json": o.Json = value; break;
                 case "--bosh-ack": o.BoshAcks = value == "on"; break;
+                case "--warm-up": o.WarmUp = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--rounds": o.Rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--sm": o.StreamManagement = value; break;
                 case "--fault-file": o.FaultFile = value; break;
@@ -97,7 +101,7 @@ internal sealed class LoadOptions
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
         }
-        if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak" or "session-start" or "ledger" or "ping") || o.Rounds < 1 || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
+        if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak" or "session-start" or "ledger" or "ping") || o.Rounds < 1 || o.WarmUp < 0 || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
             || (o.Transport == "both") != (o.WebSocketUrl is not null) || o.Churn is < 0 or > 1 || o.StreamManagement is not ("on" or "off" or "both"))
         {
             throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|ping|login-storm|reconnect-storm|soak|session-start|ledger, --rounds ≥ 1, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1, --sm on|off|both");

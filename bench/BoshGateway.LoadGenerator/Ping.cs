@@ -7,12 +7,12 @@ namespace BoshGateway.LoadGenerator;
 /// Serial XEP-0199 pings to the server: every user sends a ping, waits for its result, then sends the
 /// next, <c>--rounds</c> times, all users at once. The stanza is answered by the server itself, so a
 /// round trip is the transport's cost and nothing else: four socket operations and two small parses
-/// through the gateway. The first 20 rounds warm up (JIT) and are not measured. Reports pings/s, the
+/// through the gateway. The first 100 rounds warm up (JIT) and are not measured. Reports pings/s, the
 /// round trip p50/p99 and each measured process's CPU per round trip.
 /// </summary>
 internal static class Ping
 {
-    private const int WarmUpRounds = 20;
+    private const int WarmUpRounds = 100;
 
     public static async Task<bool> RunAsync(LoadOptions options, IXmppUser[] users, Dictionary<string, object> result, CancellationToken cancellationToken)
     {
