@@ -42,6 +42,7 @@ internal sealed partial class NodeRegistry(
     private long _lastRenewed;
     private long _lastBeat;
     private bool _sawOutage;
+    private bool _left;
     private long _dataLossSeen;
 
     public string NodeId { get; } = options.Value.Node.Id;
@@ -144,6 +145,7 @@ internal sealed partial class NodeRegistry(
         OwnUrl = ResolveOwnUrl();
         Log.Joined(logger, NodeId, OwnUrl);
         using var timer = new PeriodicTimer(_cluster.HeartbeatInterval, time);
+        redis.Multiplexer.ConnectionRestored += OnRedisRestored;
         try
         {
             do
@@ -156,21 +158,65 @@ internal sealed partial class NodeRegistry(
         catch (OperationCanceledException)
         {
         }
+        finally
+        {
+            redis.Multiplexer.ConnectionRestored -= OnRedisRestored;
+        }
+    }
+
+    /// <summary>
+    /// Redis is back: renew the lease now, not at the next tick. An outage longer than the lease let this
+    /// node's entry expire, and until it is written again other nodes answer requests for this node's
+    /// sessions with 503 (try again).
+    /// </summary>
+    private void OnRedisRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Interactive)
+        {
+            _ = BeatAfterRestoreAsync();
+        }
+    }
+
+    private async Task BeatAfterRestoreAsync()
+    {
+        try
+        {
+            await BeatAsync(force: true);
+        }
+        catch (Exception ex)
+        {
+            // Runs from a Redis event, unobserved: a failure is logged, and the next tick tries again.
+            Log.HeartbeatFailed(logger, ex.Message);
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // Leave at once, so other nodes answer this node's sessions with item-not-found without waiting for the lease.
-        if (OwnUrl is not null && redis.IsConnected)
+        // No heartbeat after this one's delete (one started by a reconnect could otherwise write the entry back).
+        // A heartbeat under way ends within RedisTimeout; the wait is bounded so a stop never hangs here.
+        var entered = await _beat.WaitAsync(_cluster.RedisTimeout + TimeSpan.FromSeconds(1), CancellationToken.None);
+        try
         {
-            try
+            _left = true;
+            // Leave at once, so other nodes answer this node's sessions with item-not-found without waiting for the lease.
+            if (OwnUrl is not null && redis.IsConnected)
             {
-                await redis.Database.KeyDeleteAsync(RedisConnection.NodeKey(NodeId)).WaitAsync(_cluster.RedisTimeout, cancellationToken);
+                try
+                {
+                    await redis.Database.KeyDeleteAsync(RedisConnection.NodeKey(NodeId)).WaitAsync(_cluster.RedisTimeout, cancellationToken);
+                }
+                catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+                {
+                    Log.LeaveFailed(logger, ex.Message);
+                }
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException)
+        }
+        finally
+        {
+            if (entered)
             {
-                Log.LeaveFailed(logger, ex.Message);
+                _beat.Release();
             }
         }
     }
@@ -198,7 +244,7 @@ internal sealed partial class NodeRegistry(
         {
             // A request that waited here behind the loop's heartbeat needs no second one. The time is
             // taken when a heartbeat has finished: a request must not pass while one is under way.
-            if (force || time.GetElapsedTime(Volatile.Read(ref _lastBeat)) >= _cluster.NodeLease)
+            if (!_left && (force || time.GetElapsedTime(Volatile.Read(ref _lastBeat)) >= _cluster.NodeLease))
             {
                 await HeartbeatAsync();
                 Volatile.Write(ref _lastBeat, time.GetTimestamp());

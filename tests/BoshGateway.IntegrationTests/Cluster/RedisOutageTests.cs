@@ -100,9 +100,10 @@ public class RedisOutageTests(XmppServers servers)
 
         // After the stall: the nodes renew their leases (the lost heartbeats were Redis's fault, not a
         // stalled node's, so nobody fences itself) and new sessions open again. The 12 s pause outlived
-        // the 10 s registry entries: until a node's next heartbeat writes its entry back, a request for
-        // its session through another node gets 503 (try again), as documented. Wait for the entries,
-        // not only for the connections (a node is "ok" once reconnected, up to a heartbeat before that).
+        // the 10 s registry entries: until a node writes its entry back (at once when its Redis connection
+        // is restored, see AfterAReconnect_…), a request for its session through another node gets 503 (try
+        // again), as documented. Wait for the entries, not only for the connections (a node is "ok" once
+        // reconnected, a moment before that).
         await Task.Delay(TimeSpan.FromMilliseconds(PauseMs) - stalled.Elapsed + TimeSpan.FromMilliseconds(200));
         foreach (var node in cluster.Nodes)
         {
@@ -179,6 +180,34 @@ public class RedisOutageTests(XmppServers servers)
             Assert.True(DateTime.UtcNow < deadline, $"{node.Id} health stayed '{health.Trim()}', expected {status}");
             await Task.Delay(100);
         }
+    }
+
+    [Fact]
+    public async Task AfterAReconnect_TheLeaseIsRenewedAtOnce_NotAtTheNextHeartbeat()
+    {
+        // An outage longer than the lease lets the node's entry expire, and requests for its sessions
+        // through other nodes get 503 until the entry is written again: a node renews it as soon as Redis
+        // is back. With a 30 s heartbeat, only that renewal can reset the entry's time to live here.
+        var server = servers["prosody"];
+        server.RequireRunning();
+        await using var redis = await RedisServer.StartAsync();
+        await using var node = await GatewayNode.StartAsync("renew", server.C2sPort, redis.ConnectionString,
+            "Gateway:Cluster:HeartbeatInterval=00:00:30", "Gateway:Cluster:NodeLease=00:01:00");
+        var key = "bg:n:{renew}";
+        await WaitForKeyAsync(redis, key);
+        await Task.Delay(1500);
+        var before = long.Parse(await redis.CliAsync("PTTL", key), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(before, 1, 59_000);
+
+        Assert.NotEqual("0", await redis.CliAsync("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        long ttl;
+        while ((ttl = long.Parse(await redis.CliAsync("PTTL", key), System.Globalization.CultureInfo.InvariantCulture)) <= before)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the entry was not renewed after the reconnect (time to live {ttl} ms, {before} ms before it)");
+            await Task.Delay(100);
+        }
+        Assert.Contains("restored", node.Log, StringComparison.Ordinal);
     }
 
     private static async Task WaitForKeyAsync(RedisServer redis, string key)
