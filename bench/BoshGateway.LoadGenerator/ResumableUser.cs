@@ -30,15 +30,18 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     private bool _recovering;
     private TaskCompletionSource? _archiveDone;
     private long _lastAckProgress = Stopwatch.GetTimestamp();
+    private long _askedSince; // when the oldest unanswered <r/> went out; 0: none is waiting
 
     public bool StreamManagement => streamManagement;
 
     public string Jid { get; private set; } = "";
 
     /// <summary>
-    /// The session ended (the transport says so), or, with XEP-0198, the server has acknowledged nothing
+    /// The session ended (the transport says so), or, with XEP-0198, an ack request has gone unanswered
     /// for <see cref="AckTimeout"/> while stanzas wait: a stalled node or server, which a TCP connection
     /// alone may never reveal. The user then gives up on that session as a library's liveness check would.
+    /// (Counted from the request, not from the oldest unacknowledged stanza: a user who sends rarely has
+    /// stanzas waiting for longer than that with nothing wrong, as no ack was asked for yet.)
     /// </summary>
     public bool Ended => _session.Ended || Stalled;
 
@@ -50,7 +53,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         {
             lock (_sync)
             {
-                return streamManagement && _unacked.Count > 0 && !_recovering && Stopwatch.GetElapsedTime(_lastAckProgress) > AckTimeout;
+                return streamManagement && _unacked.Count > 0 && !_recovering && _askedSince != 0 && Stopwatch.GetElapsedTime(_askedSince) > AckTimeout;
             }
         }
     }
@@ -146,10 +149,12 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
                     _lastAckProgress = Stopwatch.GetTimestamp();
                 }
                 _unacked.Add(xml);
-                askAck = ++_sentSinceAsk >= AskAckEvery;
+                // Every few stanzas, or when the oldest has waited a while with no request out (a user who sends rarely).
+                askAck = ++_sentSinceAsk >= AskAckEvery || (_askedSince == 0 && Stopwatch.GetElapsedTime(_lastAckProgress) > AckTimeout / 5);
                 if (askAck)
                 {
                     _sentSinceAsk = 0;
+                    MarkAsked();
                 }
             }
         }
@@ -188,6 +193,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         {
             _recovering = true;
             _lastAckProgress = Stopwatch.GetTimestamp();
+            _askedSince = 0; // a request on the old session says nothing about the new one
         }
         var took = await ReconnectAsync(noticed, cancellationToken);
         while (true)
@@ -241,6 +247,10 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
                 }
                 if (streamManagement)
                 {
+                    lock (_sync)
+                    {
+                        MarkAsked();
+                    }
                     await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
                 }
                 return Stopwatch.GetElapsedTime(noticed);
@@ -285,6 +295,10 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         {
             await SendRawTracked(xml, cancellationToken);
             Resent++;
+        }
+        lock (_sync)
+        {
+            MarkAsked();
         }
         await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
         return true;
@@ -372,7 +386,17 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         var newly = (int)Math.Clamp(h - _acked, 0, _unacked.Count);
         _unacked.RemoveRange(0, newly);
         _lastAckProgress = Stopwatch.GetTimestamp();
+        _askedSince = 0; // an <a/> answers an <r/>: the stream is alive
         _acked = Math.Max(_acked, h);
+    }
+
+    /// <summary>An ack request goes out (the caller holds the lock).</summary>
+    private void MarkAsked()
+    {
+        if (_askedSince == 0)
+        {
+            _askedSince = Stopwatch.GetTimestamp();
+        }
     }
 
     /// <summary>
@@ -400,6 +424,10 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     {
         if (streamManagement && Established() is { Ended: false } session)
         {
+            lock (_sync)
+            {
+                MarkAsked();
+            }
             await TrySendAsync(session, $"<r xmlns='{Sm}'/>", cancellationToken);
         }
     }
