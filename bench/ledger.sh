@@ -23,6 +23,14 @@ rm -rf "$work" && mkdir -p "$work"
 export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
 export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger" PROSODY_MAM=1 EJABBERD_MAM=1 CLUSTER_SERVER=$server
 export PATH=$PATH:/usr/sbin
+# Every user comes from 127.0.0.1 through nginx: above 500 users the per-address limits (500 sessions,
+# 50 unauthenticated) would refuse the harness itself. nginx needs a connection per held request on
+# each side, two requests per BOSH user.
+if [ "$users" -gt 400 ]; then
+    export NODE_ARGS="--Gateway:MaxSessionsPerClientAddress=$((users * 2)) --Gateway:Throttle:MaxUnauthenticatedPerAddress=$((users * 2)) --Gateway:Throttle:SessionsPerSecond=0 ${NODE_ARGS:-}"
+fi
+export NGINX_WORKER_CONNECTIONS=$((users * 4 + 1024))
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 front=http://127.0.0.1:$FRONT_PORT
 
 cluster= gen= extra=()

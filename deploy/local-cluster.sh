@@ -8,6 +8,8 @@
 #   CLUSTER_USERS=N PREFIX  also accounts PREFIX1..PREFIXN, each with its partner (1<->2, ...) as contact
 #   CLUSTER_WORK (.tmp/local-cluster)  where logs, pid files and nodeN.sh (start node N again) go
 #   CLUSTER_SERVER (prosody)  or ejabberd: the XMPP server behind the nodes (tests/servers/<server>.sh)
+#   NODE_ARGS  extra options for every node ("--Gateway:Some:Key=value ...")
+#   NGINX_WORKER_CONNECTIONS (4096)  nginx holds two connections per request in flight (client and node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-3}
@@ -106,7 +108,7 @@ $user
 worker_processes 1;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-4096}; }
 http {
     access_log off;
     client_body_temp_path $work/client_body;
