@@ -463,6 +463,11 @@ async function converseFailover() {
     const replies = [1, 2].map(i => `Reply before the failover (${i})`);
     for (const text of replies) await converseSay(pb, a, text);
     await converseExpect(pa, b, replies, 'the first replies');
+    // Prosody stamps each message it keeps for an XEP-0198 resumption with a whole-second <delay> (mod_smacks,
+    // util.datetime), and Converse.js orders a chat by time: a message sent while the page reconnects, in the
+    // same second as the last one it showed live, would be stamped earlier than that one and shown above it.
+    // Start the failover in the next second, so the order on the page is the order sent.
+    await sleep(1050 - Date.now() % 1000);
     await askCaller('kill-node');
     const disconnected = p => p.evaluate(() => [...document.querySelectorAll('converse-controlbox converse-spinner')].some(e => e.getClientRects().length > 0));
     const lost = await until('a page to show it lost its connection', async () => {
