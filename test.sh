@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against a real Prosody and ejabberd on loopback,
-# a real nginx in front of the gateway, a real Redis under several gateway nodes, a real DNS server (dnsmasq) for SRV lookups, a real Prometheus scraping them, StanzaJS under Node, and web
+# a real nginx and HAProxy in front of the gateway, a real Redis under several gateway nodes, a real DNS server (dnsmasq) for SRV lookups, a real Prometheus scraping them, StanzaJS under Node, and web
 # chat clients (Converse.js, Strophe.js, StanzaJS, xmpp.js) in Debian's headless Chromium. Installs what it needs
 # when it can (root: apt-get; npm ci for the JavaScript).
 # Ends with one line "N passed, N failed[, N skipped]". Exit code 0 only when nothing failed.
@@ -12,6 +12,7 @@ need_apt=()
 command -v prosody >/dev/null || need_apt+=(prosody)
 command -v ejabberdctl >/dev/null || [ -x /usr/sbin/ejabberdctl ] || need_apt+=(ejabberd)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || need_apt+=(haproxy)
 command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
@@ -26,7 +27,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
         echo "== installing ${need_apt[*]}"
         apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
         # The packages start system instances we do not use; tests start their own on free ports.
-        for svc in prosody ejabberd nginx redis-server prometheus prometheus-node-exporter; do service "$svc" stop >/dev/null 2>&1 || true; done
+        for svc in prosody ejabberd nginx haproxy redis-server prometheus prometheus-node-exporter; do service "$svc" stop >/dev/null 2>&1 || true; done
     else
         echo "== missing ${need_apt[*]}: tests that need them will be skipped (run as root to install)"
     fi
@@ -72,10 +73,12 @@ else
     status=1
 fi
 # The ledger (docs/reliability.md): through nginx in front of three nodes, a node killed, then all three
-# restarted one after another, under chat. XEP-0198 users must lose nothing; each run counts as one test.
-for fault in kill-node rolling; do
-    echo "== ledger: bench/ledger.sh $fault both 40 20"
-    if bench/ledger.sh "$fault" both 40 20; then
+# restarted one after another, under chat; and through HAProxy, a node stalled past its lease. XEP-0198
+# users must lose nothing and everyone must be back; each run counts as one test.
+for run in "nginx kill-node" "nginx rolling" "haproxy stop-node"; do
+    read -r balancer fault <<<"$run"
+    echo "== ledger: BALANCER=$balancer bench/ledger.sh $fault both 40 20"
+    if BALANCER=$balancer bench/ledger.sh "$fault" both 40 20; then
         passed=$((${passed:-0} + 1))
     else
         failed=$((${failed:-0} + 1))

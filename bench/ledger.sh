@@ -10,6 +10,8 @@
 #   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
 #   LEDGER_SERVER=ejabberd  ejabberd behind the nodes instead of Prosody (every fault but kill-prosody)
 #   REDIS_AOF=everysec      Redis keeps an append-only file synced every second; redis-restart then kills it -9
+#   BALANCER=haproxy        deploy/haproxy/boshgateway.cfg in front instead of nginx (it polls /health and
+#                           drops what it holds on a node that stops answering; every fault but nginx-reload)
 # Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
 # failed), everyone came back and nothing went to the wrong user. Last line: "ledger FAULT TRANSPORT: ok|FAILED".
 set -euo pipefail
@@ -18,7 +20,9 @@ fault=${1:-kill-node} transport=${2:-both} users=${3:-40} seconds=${4:-30} rate=
 case $fault in none|kill-node|stop-node|rolling|kill-prosody|redis-restart|sentinel|nginx-reload) ;; *) echo "unknown fault $fault" >&2; exit 2;; esac
 server=${LEDGER_SERVER:-prosody}
 [ "$server" = ejabberd ] && [ "$fault" = kill-prosody ] && { echo "kill-prosody needs Prosody" >&2; exit 2; }
-work=$PWD/.tmp/ledger/$fault-$transport$([ "$server" = prosody ] || echo "-$server")
+export BALANCER=${BALANCER:-nginx}
+[ "$BALANCER" != nginx ] && [ "$fault" = nginx-reload ] && { echo "nginx-reload needs nginx" >&2; exit 2; }
+work=$PWD/.tmp/ledger/$fault-$transport$([ "$server" = prosody ] || echo "-$server")$([ "$BALANCER" = nginx ] || echo "-$BALANCER")
 rm -rf "$work" && mkdir -p "$work"
 export FRONT_PORT=5480 NODE_BASE_PORT=5481 REDIS_PORT=6490 PROSODY_C2S_PORT=26222 PROSODY_HTTP_PORT=26280
 export CLUSTER_WORK=$work CLUSTER_USERS="$users ledger" PROSODY_MAM=1 EJABBERD_MAM=1 CLUSTER_SERVER=$server
@@ -130,5 +134,5 @@ wait "$gen" || status=$?
 gen=
 cat "$work/generator.out"
 grep -v '^bosh request' "$work/generator.err" | tail -5 >&2 || true
-if [ "$status" = 0 ]; then echo "ledger $fault $transport ($server): ok"; else echo "ledger $fault $transport ($server): FAILED (see $work)"; fi
+if [ "$status" = 0 ]; then echo "ledger $fault $transport ($server, $BALANCER): ok"; else echo "ledger $fault $transport ($server, $BALANCER): FAILED (see $work)"; fi
 exit "$status"
