@@ -12,6 +12,7 @@
 #   REDIS_AOF=everysec      Redis keeps an append-only file synced every second; redis-restart then kills it -9
 #   BALANCER=haproxy        deploy/haproxy/boshgateway.cfg in front instead of nginx (it polls /health and
 #                           drops what it holds on a node that stops answering; every fault but nginx-reload)
+#   NOTICED_WITHIN=MS       also fail when a user without XEP-0198 noticed the fault later than MS after it
 # Exit 0 when the XEP-0198 users lost nothing (no duplicate or reordering either, unless a resumption
 # failed), everyone came back and nothing went to the wrong user. Last line: "ledger FAULT TRANSPORT: ok|FAILED".
 set -euo pipefail
@@ -70,6 +71,7 @@ grep -q '^ready' "$work/cluster.out" || { echo "ledger $fault $transport: FAILED
 dotnet build bench/BoshGateway.LoadGenerator -c Release -v quiet -nologo >/dev/null
 args=(--scenario ledger --users "$users" --user-prefix ledger --rate "$rate" --duration "$seconds" --sm both
       --concurrency 20 --fault-file "$work/fault-at" --json "$work/result.json" --label "ledger-$fault")
+[ -n "${NOTICED_WITHIN:-}" ] && args+=(--noticed-within "$NOTICED_WITHIN")
 case $transport in
     both) args+=(--transport both --url "$front/http-bind" --ws-url "ws://127.0.0.1:$FRONT_PORT/xmpp-websocket");;
     bosh) args+=(--transport bosh --url "$front/http-bind");;

@@ -91,7 +91,23 @@ internal sealed class Ledger
         // the session: everything unacknowledged is sent again on a new one); otherwise they are bugs.
         var resumeFailed = (int)result["sm_resume_failed"] > 0;
         return (long)result["sm_missing"] == 0 && (resumeFailed || ((long)result["sm_duplicated"] == 0 && (long)result["sm_reordered"] == 0))
-            && _notBack == 0 && _misdelivered == 0;
+            && _notBack == 0 && _misdelivered == 0 && PlainUsersToldInTime(result);
+    }
+
+    /// <summary>A user without XEP-0198 has nothing to resume: how soon it is told is what the deployment promises.</summary>
+    private bool PlainUsersToldInTime(Dictionary<string, object> result)
+    {
+        if (_options.NoticedWithin is not { } bound || !result.TryGetValue("plain_noticed_after_fault_ms_max", out var value))
+        {
+            return true;
+        }
+        var noticed = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+        if (noticed <= bound.TotalMilliseconds)
+        {
+            return true;
+        }
+        Console.Error.WriteLine($"ledger: a user without XEP-0198 noticed the fault after {noticed} ms, past the bound of {bound.TotalMilliseconds} ms");
+        return false;
     }
 
     /// <summary>The whole run's messages, evenly spread: user a sends "L a b n" to its partner b.</summary>

@@ -58,6 +58,9 @@ internal sealed class LoadOptions
     /// <summary>Ledger: a file the fault script writes the fault's time into (Unix ms).</summary>
     public string? FaultFile { get; private set; }
 
+    /// <summary>Ledger: fails the run when a user without XEP-0198 noticed the fault later than this (its documented bound).</summary>
+    public TimeSpan? NoticedWithin { get; private set; }
+
     public List<ProcessMeter> Processes { get; } = [];
 
     /// <summary>
@@ -97,6 +100,7 @@ internal sealed class LoadOptions
                 case "--rounds": o.Rounds = int.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--sm": o.StreamManagement = value; break;
                 case "--fault-file": o.FaultFile = value; break;
+                case "--noticed-within": o.NoticedWithin = TimeSpan.FromMilliseconds(double.Parse(value, CultureInfo.InvariantCulture)); break;
                 case "--pid": o.Processes.Add(ProcessMeter.Parse(value)); break;
                 default: throw new ArgumentException("unknown option " + args[i]);
             }
