@@ -8,6 +8,7 @@
 #   TRANSPORTS="websocket bosh"   LABELS="gateway native"   MECHANISM=PLAIN|SCRAM-SHA-1
 #   CONCURRENCY=50 (session-start: 1)
 #   GATEWAY_ARGS="--Some:Option=value ..." (extra gateway options, e.g. to compare a setting)
+#   GATEWAY_DLL=path/BoshGateway.dll (another build of the gateway, e.g. to compare a change: dotnet build src/BoshGateway -c Release -o DIR)
 #   BACKEND_TLS=1: Prosody requires STARTTLS with a certificate from a test CA made in the run's folder
 #     (tests/servers/test-ca.sh), and the gateway verifies it (Tls=Auto, TrustedCaFile) instead of Tls=None
 #   PAUSE_MS=50 (session-start: pause between one session's end and the next start)
@@ -70,7 +71,7 @@ stop_all() {
 trap stop_all EXIT
 start_gateway() { # run-name
     # shellcheck disable=SC2086
-    dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
+    dotnet "${GATEWAY_DLL:-src/BoshGateway/bin/Release/net10.0/BoshGateway.dll}" --urls "http://127.0.0.1:$gw" \
         --Gateway:Backends:Default:Port="$c2s" "${gateway_tls[@]}" \
         --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Gateway:ShutdownGrace=0 --Logging:LogLevel:Default=Warning ${GATEWAY_ARGS:-} >"$out/$1-gateway.log" 2>&1 &
     gateway_pid=$!
