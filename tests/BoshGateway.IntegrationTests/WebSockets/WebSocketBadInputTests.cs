@@ -342,9 +342,9 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         // under a power of two to tell a refusal at the limit from one when a doubled buffer filled up.
         var limit = new BoshGateway.Configuration.WebSocketOptions().MaxMessageBytes;
         await using var gateway = await GatewayHost.StartAsync(_server.C2sPort);
-        using var socket = (await RawUpgradeAsync(gateway)).Tcp;
+        using var socket = (await RawWebSocket.UpgradeAsync(gateway.BaseUrl)).Tcp;
         var stream = socket.GetStream();
-        var closed = ReadUntilCloseFrameAsync(stream);
+        var closed = RawWebSocket.ReadUntilCloseFrameAsync(stream);
         // A masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes, mask key 0; then its bytes, 4 KiB at a time.
         await stream.WriteAsync(new byte[] { 0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
         var chunk = Enumerable.Repeat((byte)'x', 4096).ToArray();
@@ -387,10 +387,10 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     [InlineData("01-81-00000000-61-81-81-00000000-62", 1002)] // a new text frame where a continuation was due
     public async Task MalformedFrame_IsClosedWithItsCode_AndNothingLeaks(string frameHex, int code)
     {
-        using var socket = (await RawUpgradeAsync(_gateway)).Tcp;
+        using var socket = (await RawWebSocket.UpgradeAsync(_gateway.BaseUrl)).Tcp;
         var stream = socket.GetStream();
         var features = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var closed = ReadUntilCloseFrameAsync(stream, m =>
+        var closed = RawWebSocket.ReadUntilCloseFrameAsync(stream, m =>
         {
             if (m.Contains("<stream:features", StringComparison.Ordinal))
             {
@@ -449,7 +449,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     [MemberData(nameof(ExtensionOffers))]
     public async Task ExtensionsOffered_AreNeverNegotiated(string extensions)
     {
-        var upgraded = await RawUpgradeAsync(_gateway, $"Sec-WebSocket-Extensions: {extensions}\r\n");
+        var upgraded = await RawWebSocket.UpgradeAsync(_gateway.BaseUrl, $"Sec-WebSocket-Extensions: {extensions}\r\n");
         using var tcp = upgraded.Tcp;
         Assert.StartsWith("HTTP/1.1 101 ", upgraded.Head, StringComparison.Ordinal);
         Assert.DoesNotContain("Sec-WebSocket-Extensions", upgraded.Head, StringComparison.OrdinalIgnoreCase);
@@ -469,7 +469,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
             $"Sec-WebSocket-Protocol: xmpp\r\nSec-WebSocket-Extensions: constructor\r\n{headers}\r\n"));
-        var response = await ReadHeadAsync(stream);
+        var response = await RawWebSocket.ReadHeadAsync(stream);
         Assert.StartsWith($"HTTP/1.1 {status} ", response, StringComparison.Ordinal);
         Assert.Equal(namesVersion13, response.Contains("Sec-WebSocket-Version: 13", StringComparison.OrdinalIgnoreCase));
         Assert.DoesNotContain("<html", response, StringComparison.OrdinalIgnoreCase);
@@ -496,72 +496,5 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.DoesNotContain(mallory.Received, m => m.Contains("proceed", StringComparison.Ordinal));
         Assert.Single(_log.Lines, line => line.Contains("asked for STARTTLS", StringComparison.Ordinal));
         await AssertHealthyAndNothingLeaked();
-    }
-
-    /// <summary>
-    /// An RFC 6455 client handshake by hand (with <paramref name="extraHeaders"/>, each ending in CRLF), for frames and
-    /// headers no WebSocket library will write; returns the upgraded connection and the 101's head.
-    /// </summary>
-    private static async Task<(System.Net.Sockets.TcpClient Tcp, string Head)> RawUpgradeAsync(GatewayHost gateway, string extraHeaders = "")
-    {
-        var tcp = new System.Net.Sockets.TcpClient();
-        await tcp.ConnectAsync(gateway.BaseUrl.Host, gateway.BaseUrl.Port);
-        var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /xmpp-websocket HTTP/1.1\r\nHost: {gateway.BaseUrl.Authority}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
-            $"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n{extraHeaders}\r\n"));
-        var head = await ReadHeadAsync(stream);
-        Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
-        return (tcp, head);
-    }
-
-    /// <summary>Reads a response's status line and headers, byte by byte so nothing after them is consumed.</summary>
-    private static async Task<string> ReadHeadAsync(Stream stream)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var head = new StringBuilder();
-        var one = new byte[1];
-        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            if (await stream.ReadAsync(one, timeout.Token) == 0)
-            {
-                break;
-            }
-            head.Append((char)one[0]);
-        }
-        return head.ToString();
-    }
-
-    /// <summary>Reads the server's (unmasked) frames until its close frame: the text messages, and the close code.</summary>
-    private static async Task<(List<string> Messages, int Code)> ReadUntilCloseFrameAsync(Stream stream, Action<string>? onMessage = null)
-    {
-        List<string> messages = [];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (true)
-        {
-            var header = new byte[2];
-            await stream.ReadExactlyAsync(header, timeout.Token);
-            long length = header[1] & 0x7F;
-            if (length >= 126)
-            {
-                var extended = new byte[length == 126 ? 2 : 8];
-                await stream.ReadExactlyAsync(extended, timeout.Token);
-                length = 0;
-                foreach (var b in extended)
-                {
-                    length = (length << 8) | b;
-                }
-            }
-            var payload = new byte[length];
-            await stream.ReadExactlyAsync(payload, timeout.Token);
-            switch (header[0] & 0x0F)
-            {
-                case 0x1:
-                    messages.Add(Encoding.UTF8.GetString(payload));
-                    onMessage?.Invoke(messages[^1]);
-                    break;
-                case 0x8:
-                    return (messages, payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 1005);
-            }
-        }
     }
 }
