@@ -10,6 +10,7 @@ namespace BoshGateway.IntegrationTests.Http;
 /// (robustness.md A7: huge bodies and messages, streamed): it grows by what the per-connection limits allow,
 /// not by what the clients push.
 /// </summary>
+[Collection(FloodCollection.Name)]
 public class HostileInputMemoryTests(XmppServers servers)
 {
     private const int Clients = 24;

@@ -13,6 +13,7 @@ namespace BoshGateway.IntegrationTests.Http;
 /// address gets what its limits allow and HTTP 429 for the rest; the backend streams it makes the gateway
 /// open never exceed its unauthenticated cap; a user at another address logs in meanwhile.
 /// </summary>
+[Collection(FloodCollection.Name)]
 public class SessionCreationStormTests
 {
     private const int Attempts = 10_000;

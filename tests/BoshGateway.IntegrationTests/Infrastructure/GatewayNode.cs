@@ -48,14 +48,10 @@ public sealed class GatewayNode : IAsyncDisposable
     public static Task<GatewayNode> StartStandaloneAsync(string id, int backendPort, params string[] settings) => StartAsync(id, backendPort, null, settings);
 
     /// <summary>The process's resident set size, from /proc.</summary>
-    public long ResidentBytes
-    {
-        get
-        {
-            var line = File.ReadLines($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-    }
+    public long ResidentBytes => ProcStatus.ResidentBytes(_process.Id);
+
+    /// <summary>The process's open file descriptors (sockets included), from /proc.</summary>
+    public int OpenFiles => ProcStatus.OpenFiles(_process.Id);
 
     /// <summary>Starts a node in front of the XMPP server on <paramref name="backendPort"/>, with Redis at <paramref name="redis"/>.</summary>
     public static async Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, params string[] settings)

@@ -33,6 +33,9 @@ public sealed class XmppServer
         System.Diagnostics.Process.GetProcessById(pid).Kill();
     }
 
+    /// <summary>A private server's resident set size, from /proc.</summary>
+    public long ResidentBytes => ProcStatus.ResidentBytes(int.Parse(File.ReadAllText(Path.Combine(Directory, "server.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Stops (SIGSTOP) or resumes (SIGCONT) a private server: it keeps its sockets but reads nothing.</summary>
     public async Task SignalAsync(string signal)
     {
