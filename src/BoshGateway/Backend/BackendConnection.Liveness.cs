@@ -11,6 +11,11 @@ namespace BoshGateway.Backend;
 // ping whose answer the client never sees (no stanza is added to a stream whose counts matter). Any byte
 // read proves the server alive; none within Gateway:Backends:PingTimeout fails the stream, and the session
 // tells its client remote-connection-failed after the stanzas already read.
+// Before the client is bound nothing may be probed (no stanza before binding), but nothing needs to be:
+// every step a client sends while logging in (SASL, a stream restart, bind, a resumption, an in-band
+// registration) is answered by the server. So a client's write starts the same PingTimeout, and a server
+// that hangs mid-login (after SASL success too, where the pre-auth deadline no longer applies) is found the
+// same way, rather than leaving the client waiting for its bind result for ever.
 internal sealed partial class BackendConnection
 {
     private const string PingIdPrefix = "boshgateway-ping-";
@@ -33,7 +38,7 @@ internal sealed partial class BackendConnection
             if (nowMs - sent > _pingTimeoutMs)
             {
                 Log.ServerStalled(_logger, _target.Host, _target.Port, _pingTimeoutMs / 1000.0);
-                FailWith(new TimeoutException($"the server answered nothing for {_pingTimeoutMs / 1000.0:0.#} s after a ping"));
+                FailWith(new TimeoutException($"the server answered nothing for {_pingTimeoutMs / 1000.0:0.#} s after a ping or a login step"));
             }
             return true;
         }
@@ -53,6 +58,18 @@ internal sealed partial class BackendConnection
             Enqueue(System.Text.Encoding.UTF8.GetBytes($"<iq type='get' id='{id}'><ping xmlns='urn:xmpp:ping'/></iq>"));
         }
         return true;
+    }
+
+    /// <summary>
+    /// From the session's writes: before the client is bound, the server owes an answer. The first write since
+    /// the last read starts the wait (a read clears it), so a pipelined second step is covered by the first's.
+    /// </summary>
+    private void AwaitAnswerWhileLoggingIn()
+    {
+        if (!Volatile.Read(ref _bound))
+        {
+            Interlocked.CompareExchange(ref _probeSentMs, Environment.TickCount64, 0);
+        }
     }
 
     /// <summary>From the read loop: bytes arrived, so the server is alive.</summary>

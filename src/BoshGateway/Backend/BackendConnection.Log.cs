@@ -6,7 +6,7 @@ internal sealed partial class BackendConnection
     private static partial class Log
     {
         [LoggerMessage(EventId = EventIds.BackendStalled, EventName = nameof(EventIds.BackendStalled), Level = LogLevel.Warning,
-            Message = "Server {Host}:{Port} sent nothing for {Seconds} s after a ping: stream dropped, session told remote-connection-failed")]
+            Message = "Server {Host}:{Port} sent nothing for {Seconds} s after a ping or a login step: stream dropped, session told remote-connection-failed")]
         public static partial void ServerStalled(ILogger logger, string host, int port, double seconds);
 
         [LoggerMessage(EventId = EventIds.BackendStreamEnded, EventName = nameof(EventIds.BackendStreamEnded), Level = LogLevel.Debug, Message = "Backend stream to {Host}:{Port} ended: {Reason}")]

@@ -108,7 +108,11 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         _ = Task.Run(WriteLoopAsync);
     }
 
-    public void Send(ReadOnlyMemory<byte> data) => Enqueue(data);
+    public void Send(ReadOnlyMemory<byte> data)
+    {
+        AwaitAnswerWhileLoggingIn();
+        Enqueue(data);
+    }
 
     public bool HasRoomFor(int bytes)
     {
@@ -148,7 +152,11 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         }
     }
 
-    public void Restart(string? language) => Enqueue(StreamHeader(_target.Domain, language));
+    public void Restart(string? language)
+    {
+        AwaitAnswerWhileLoggingIn();
+        Enqueue(StreamHeader(_target.Domain, language));
+    }
 
     public void PauseReading()
     {

@@ -61,6 +61,65 @@ public sealed class BackendFaultTests : IAsyncLifetime
         await NothingLeftAsync(gateway, proxy);
     }
 
+    // Before binding nothing may be probed, but every login step is answered: a server that hangs mid-login (here
+    // after SASL success, where the pre-auth deadline no longer applies, or before it, which would otherwise end
+    // at that deadline with the client blamed) is found by PingTimeout after the client's step.
+    [Theory]
+    [InlineData("bind")]
+    [InlineData("auth")]
+    public async Task ServerHangingMidLogin_IsFound_AndTheWebSocketClientIsToldRemoteConnectionFailed(string step)
+    {
+        await using var proxy = FaultProxy.Start(_server.C2sPort);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool, "Gateway:Backends:PingTimeout=00:00:02");
+        await using var ws = new WebSocketTestClient();
+        if (step == "bind")
+        {
+            await ws.LoginAsync(gateway.WebSocketUrl, _server.Domain, "alice", bind: false);
+        }
+        else
+        {
+            await ws.ConnectAsync(gateway.WebSocketUrl);
+            await ws.OpenStreamAsync(_server.Domain);
+            await ws.WaitForAsync(e => e.Name == Streams + "features");
+        }
+
+        proxy.Stall();
+        var clock = Stopwatch.StartNew();
+        await ws.SendAsync(step == "bind"
+            ? "<iq xmlns='jabber:client' type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>"
+            : $"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0alice\0secret"))}</auth>");
+        var error = await ws.WaitForAsync(e => e.Name == Streams + "error", TimeSpan.FromSeconds(15));
+        Assert.Equal("remote-connection-failed", Condition(error));
+        // 2 s without an answer, plus a sweep tick; the pre-auth deadline (30 s) played no part.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        proxy.Resume();
+        await NothingLeftAsync(gateway, proxy);
+    }
+
+    [Fact]
+    public async Task ServerHangingAfterSaslSuccess_IsFound_AndTheBoshClientIsToldRemoteConnectionFailed()
+    {
+        await using var proxy = FaultProxy.Start(_server.C2sPort);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port, NoPool, "Gateway:Backends:PingTimeout=00:00:02");
+        await using var bosh = new BoshTestClient(gateway.BoshUrl, _server.Domain);
+        await bosh.CreateAsync(wait: 30);
+        bosh.StartPolling();
+        await bosh.WaitForAsync(e => e.Name == Streams + "features");
+        await bosh.SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("\0bob\0secret"))}</auth>");
+        await bosh.WaitForAsync(e => e.Name.LocalName == "success");
+        await bosh.SendAsync("", $"xmpp:restart='true' to='{_server.Domain}' xml:lang='en'");
+        await bosh.WaitForAsync(e => e.Name == Streams + "features");
+
+        proxy.Stall();
+        var clock = Stopwatch.StartNew();
+        await bosh.SendAsync("<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>");
+        var terminate = await bosh.WaitForTerminateAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal("remote-connection-failed", (string?)terminate.Attribute("condition"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+        proxy.Resume();
+        await NothingLeftAsync(gateway, proxy);
+    }
+
     [Fact]
     public async Task IdleSessions_ArePinged_StayUp_AndClientsNeverSeeThePings()
     {

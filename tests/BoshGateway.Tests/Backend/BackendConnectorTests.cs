@@ -36,13 +36,16 @@ public class BackendConnectorTests
         {
             await ReadSomeAsync(stream);
             await WriteAsync(stream, Header + Features);
-            // Everything the connection writes after the handshake, as it comes.
+            // Everything the connection writes after the handshake, as it comes. Each write is answered (with
+            // white space), as a server answers every step of a client that is not bound yet: an unanswered
+            // one would be a hung server, which gets no keepalive but a deadline.
             while (await ReadSomeAsync(stream) is { Length: > 0 } text)
             {
                 lock (received)
                 {
                     received.Append(text);
                 }
+                await WriteAsync(stream, " ");
                 arrived.Release();
             }
         });
