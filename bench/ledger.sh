@@ -10,6 +10,8 @@
 #   USERS 40, SECONDS of chat 30, RATE 40 messages/s in all; the fault comes 8 s into the chat.
 #   LEDGER_SERVER=ejabberd  ejabberd behind the nodes instead of Prosody (every fault but kill-prosody)
 #   REDIS_AOF=everysec      Redis keeps an append-only file synced every second; redis-restart then kills it -9
+#   SENTINEL_LOSS=SECONDS   sentinel: the replica replicates through bench/tcp-relay.py, which is stopped that
+#                           long before the master's kill -9, so the promoted replica lacks those writes (reported)
 #   BALANCER=haproxy        deploy/haproxy/boshgateway.cfg in front instead of nginx (it polls /health and
 #                           drops what it holds on a node that stops answering; every fault but nginx-reload)
 #   NOTICED_WITHIN=MS       also fail when a user without XEP-0198 noticed the fault later than MS after it
@@ -52,7 +54,12 @@ trap cleanup EXIT
 if [ "$fault" = sentinel ]; then
     # Debian's redis-sentinel is redis-server in sentinel mode: a master, a replica, one Sentinel (quorum 1).
     redis-server --port 6491 --bind 127.0.0.1 --dir "$work" --save '' --appendonly no >"$work/master.log" 2>&1 & extra+=($!); echo $! >"$work/master.pid"
-    redis-server --port 6492 --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --replicaof 127.0.0.1 6491 >"$work/replica.log" 2>&1 & extra+=($!)
+    upstream=6491
+    if [ -n "${SENTINEL_LOSS:-}" ]; then
+        python3 bench/tcp-relay.py 6493 6491 & extra+=($!); echo $! >"$work/relay.pid"; upstream=6493
+        for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6493) 2>/dev/null && break; sleep 0.1; done
+    fi
+    redis-server --port 6492 --bind 127.0.0.1 --dir "$work" --save '' --appendonly no --replicaof 127.0.0.1 "$upstream" >"$work/replica.log" 2>&1 & extra+=($!)
     printf '%s\n' 'port 26491' 'bind 127.0.0.1' 'sentinel monitor bgw 127.0.0.1 6491 1' 'sentinel down-after-milliseconds bgw 1000' \
         'sentinel failover-timeout bgw 5000' >"$work/sentinel.conf"
     redis-server "$work/sentinel.conf" --sentinel >"$work/sentinel.log" 2>&1 & extra+=($!)
@@ -123,9 +130,20 @@ case $fault in
         fi
         redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$work" "${persistence[@]}" --daemonize no >>"$work/redis.log" 2>&1 & extra+=($!);;
     sentinel)
+        if [ -n "${SENTINEL_LOSS:-}" ]; then
+            # The replica stops receiving while the master goes on taking writes; then the master dies.
+            kill -STOP "$(cat "$work/relay.pid")"; sleep "$SENTINEL_LOSS"
+            offset() { redis-cli -p "$1" info replication | tr -d '\r' | sed -n "s/^$2://p"; }
+            master_offset=$(offset 6491 master_repl_offset) replica_offset=$(offset 6492 slave_repl_offset)
+            master_keys=$(redis-cli -p 6491 dbsize) replica_keys=$(redis-cli -p 6492 dbsize)
+        fi
         now_ms >"$work/fault-at"; kill -9 "$(cat "$work/master.pid")"
         for _ in $(seq 100); do redis-cli -p 26491 sentinel get-master-addr-by-name bgw | grep -q 6492 && break; sleep 0.1; done
-        echo "Sentinel names $(redis-cli -p 26491 sentinel get-master-addr-by-name bgw | tr '\n' ' ')the master";;
+        echo "Sentinel names $(redis-cli -p 26491 sentinel get-master-addr-by-name bgw | tr '\n' ' ')the master"
+        if [ -n "${SENTINEL_LOSS:-}" ]; then
+            kill -CONT "$(cat "$work/relay.pid")"
+            echo "writes lost in the failover: $((master_offset - replica_offset)) bytes of the replication stream (master offset $master_offset, replica $replica_offset); keys: master $master_keys, promoted replica $replica_keys"
+        fi;;
     nginx-reload)
         now_ms >"$work/fault-at"
         for _ in 1 2 3; do nginx -c "$work/nginx.conf" -s reload; sleep 2; done;;
