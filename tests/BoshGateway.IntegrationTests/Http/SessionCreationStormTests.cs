@@ -31,7 +31,6 @@ public class SessionCreationStormTests
             var defaults = new BoshGateway.Configuration.GatewayOptions();
             var statuses = new ConcurrentDictionary<string, int>();
             var mostStreams = 0;
-            var attempts = 0;
             var clock = Stopwatch.StartNew();
             using var stop = new CancellationTokenSource();
 
@@ -43,23 +42,7 @@ public class SessionCreationStormTests
                     await Task.Delay(20);
                 }
             });
-            var storm = Enumerable.Range(0, Connections).Select(_ => Task.Run(async () =>
-            {
-                using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-                var body = $"<body rid='100' to='{server.Domain}' wait='30' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
-                while (Interlocked.Increment(ref attempts) <= Attempts)
-                {
-                    using var content = new StringContent(body, Encoding.UTF8, "text/xml");
-                    using var response = await http.PostAsync(node.BoshUrl, content);
-                    var kind = response.StatusCode switch
-                    {
-                        HttpStatusCode.OK => (await response.Content.ReadAsStringAsync()).Contains("sid=", StringComparison.Ordinal) ? "created" : "terminated",
-                        HttpStatusCode.TooManyRequests => response.Headers.RetryAfter is null ? "429" : "429+Retry-After",
-                        var other => ((int)other).ToString(CultureInfo.InvariantCulture),
-                    };
-                    statuses.AddOrUpdate(kind, 1, (_, n) => n + 1);
-                }
-            })).ToArray();
+            var storm = CreationStorm.RunAsync(node.BoshUrl, server.Domain, Attempts, Connections, statuses);
 
             // Another address (127.0.0.3) logs in and chats with itself during the storm.
             var bystanderClock = Stopwatch.StartNew();
@@ -70,7 +53,7 @@ public class SessionCreationStormTests
                 await bystander.WaitForAsync(e => (string?)e.Attribute("id") == "storm");
             }
             bystanderClock.Stop();
-            await Task.WhenAll(storm);
+            await storm;
             var elapsed = clock.Elapsed;
             await stop.CancelAsync();
             await sampling;

@@ -54,7 +54,11 @@ public sealed class GatewayNode : IAsyncDisposable
     public int OpenFiles => ProcStatus.OpenFiles(_process.Id);
 
     /// <summary>Starts a node in front of the XMPP server on <paramref name="backendPort"/>, with Redis at <paramref name="redis"/>.</summary>
-    public static async Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, params string[] settings)
+    public static Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, params string[] settings) =>
+        StartAsync(id, backendPort, redis, new Dictionary<string, string>(), settings);
+
+    /// <summary>As above, with environment variables for the process (runtime settings such as <c>DOTNET_GCHeapHardLimit</c>).</summary>
+    public static async Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, IReadOnlyDictionary<string, string> environment, params string[] settings)
     {
         var port = FreePort.Next();
         var info = new ProcessStartInfo("dotnet")
@@ -94,6 +98,10 @@ public sealed class GatewayNode : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
         info.Environment["DOTNET_gcServer"] = "0";
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         var node = new GatewayNode(id, port, Process.Start(info) ?? throw new InvalidOperationException("cannot start the gateway"));
         try
         {
