@@ -23,77 +23,70 @@ public class HeapLimitTests
     [Fact]
     public async Task CappedHeap_UnderHeldLongPollsACreationStormAndHugeInputsAtOnce_AnswersEveryoneAndStaysUp()
     {
-        var server = await XmppServers.StartPrivateProsodyAsync("prosody-d10", "bystander");
-        server.RequireRunning();
-        try
+        await using var prosody = await PrivateProsody.StartAsync("prosody-d10", "bystander");
+        var server = prosody.Server;
+        await using var node = await GatewayNode.StartAsync("d10-heap", server.C2sPort, null,
+            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" },
+            "Gateway:Backends:Pool:Size=0", "Gateway:Bosh:PreAuthTimeout=00:02:00");
+        var mostRss = node.ResidentBytes;
+        using var stop = new CancellationTokenSource();
+        var sampling = Task.Run(async () =>
         {
-            await using var node = await GatewayNode.StartAsync("d10-heap", server.C2sPort, null,
-                new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = "0x10000000" },
-                "Gateway:Backends:Pool:Size=0", "Gateway:Bosh:PreAuthTimeout=00:02:00");
-            var mostRss = node.ResidentBytes;
-            using var stop = new CancellationTokenSource();
-            var sampling = Task.Run(async () =>
+            while (!stop.IsCancellationRequested)
             {
-                while (!stop.IsCancellationRequested)
-                {
-                    mostRss = Math.Max(mostRss, node.ResidentBytes);
-                    await Task.Delay(100);
-                }
-            });
-
-            // D2: 2,000 sessions, each with a long-poll held for its 10 s wait.
-            var clock = Stopwatch.StartNew();
-            var held = await Task.WhenAll(Enumerable.Range(0, HeldAddresses).Select(a => Task.Run(async () =>
-            {
-                var http = new HttpClient(LoopbackHttp.Handler(IPAddress.Parse($"127.0.2.{(a + 1).ToString(CultureInfo.InvariantCulture)}"))) { Timeout = TimeSpan.FromSeconds(60) };
-                var polls = new List<Task<string>>();
-                for (var n = 0; n < HeldPerAddress; n++)
-                {
-                    var created = await PostAsync(http, node.BoshUrl, $"<body rid='100' to='{server.Domain}' wait='10' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
-                    var sid = created.Split("sid='")[1].Split('\'')[0];
-                    polls.Add(PostAsync(http, node.BoshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
-                }
-                return (Http: http, Polls: polls);
-            })));
-            var heldAfter = clock.Elapsed;
-
-            // D1 and A7 on top, from their own addresses, while the polls are held.
-            var storm = new ConcurrentDictionary<string, int>();
-            var storming = CreationStorm.RunAsync(node.BoshUrl, server.Domain, 10_000, 20, storm, IPAddress.Parse("127.0.3.1"));
-            var huge = Enumerable.Range(0, 24).Select(_ => HugeInputs.StreamBoshBodyAsync(node.BaseUrl))
-                .Concat(Enumerable.Range(0, 24).Select(_ => HugeInputs.StreamWebSocketMessageAsync(node.BaseUrl))).ToArray();
-            await using (var bystander = new BoshTestClient(node.BoshUrl, server.Domain, LoopbackHttp.Handler(IPAddress.Parse("127.0.4.1"))))
-            {
-                await bystander.LoginAsync("bystander");
-                await bystander.SendMessageAsync($"bystander@{server.Domain}/test", "under the cap", id: "capped");
-                await bystander.WaitForAsync(e => (string?)e.Attribute("id") == "capped");
+                mostRss = Math.Max(mostRss, node.ResidentBytes);
+                await Task.Delay(100);
             }
-            await storming;
-            var pushed = (await Task.WhenAll(huge)).Sum();
+        });
 
-            // Every held poll is answered when its wait runs out: an empty body, not an error.
-            var answers = await Task.WhenAll(held.SelectMany(h => h.Polls));
-            foreach (var (http, _) in held)
-            {
-                http.Dispose();
-            }
-            await stop.CancelAsync();
-            await sampling;
-            TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{answers.Length} long-polls held (all in {heldAfter.TotalSeconds:0.0} s); storm: {string.Join(", ", storm.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}; " +
-                $"{pushed / 1048576} MiB of huge inputs refused; gateway RSS at most {mostRss / 1048576} MiB with a 256 MiB heap cap"));
-
-            Assert.Equal(HeldAddresses * HeldPerAddress, answers.Length);
-            Assert.All(answers, a => Assert.DoesNotContain("type='terminate'", a, StringComparison.Ordinal));
-            Assert.Equal(10_000, storm.Values.Sum());
-            Assert.Empty(storm.Keys.Except(["created", "429", "429+Retry-After"]));
-            Assert.StartsWith("ok", await node.HealthAsync(), StringComparison.Ordinal);
-            Assert.DoesNotContain("OutOfMemory", node.Log, StringComparison.Ordinal);
-        }
-        finally
+        // D2: 2,000 sessions, each with a long-poll held for its 10 s wait.
+        var clock = Stopwatch.StartNew();
+        var held = await Task.WhenAll(Enumerable.Range(0, HeldAddresses).Select(a => Task.Run(async () =>
         {
-            await XmppServers.StopPrivateAsync(server);
+            var http = new HttpClient(LoopbackHttp.Handler(IPAddress.Parse($"127.0.2.{(a + 1).ToString(CultureInfo.InvariantCulture)}"))) { Timeout = TimeSpan.FromSeconds(60) };
+            var polls = new List<Task<string>>();
+            for (var n = 0; n < HeldPerAddress; n++)
+            {
+                var created = await PostAsync(http, node.BoshUrl, $"<body rid='100' to='{server.Domain}' wait='10' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
+                var sid = created.Split("sid='")[1].Split('\'')[0];
+                polls.Add(PostAsync(http, node.BoshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+            }
+            return (Http: http, Polls: polls);
+        })));
+        var heldAfter = clock.Elapsed;
+
+        // D1 and A7 on top, from their own addresses, while the polls are held.
+        var storm = new ConcurrentDictionary<string, int>();
+        var storming = CreationStorm.RunAsync(node.BoshUrl, server.Domain, 10_000, 20, storm, IPAddress.Parse("127.0.3.1"));
+        var huge = Enumerable.Range(0, 24).Select(_ => HugeInputs.StreamBoshBodyAsync(node.BaseUrl))
+            .Concat(Enumerable.Range(0, 24).Select(_ => HugeInputs.StreamWebSocketMessageAsync(node.BaseUrl))).ToArray();
+        await using (var bystander = new BoshTestClient(node.BoshUrl, server.Domain, LoopbackHttp.Handler(IPAddress.Parse("127.0.4.1"))))
+        {
+            await bystander.LoginAsync("bystander");
+            await bystander.SendMessageAsync($"bystander@{server.Domain}/test", "under the cap", id: "capped");
+            await bystander.WaitForAsync(e => (string?)e.Attribute("id") == "capped");
         }
+        await storming;
+        var pushed = (await Task.WhenAll(huge)).Sum();
+
+        // Every held poll is answered when its wait runs out: an empty body, not an error.
+        var answers = await Task.WhenAll(held.SelectMany(h => h.Polls));
+        foreach (var (http, _) in held)
+        {
+            http.Dispose();
+        }
+        await stop.CancelAsync();
+        await sampling;
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{answers.Length} long-polls held (all in {heldAfter.TotalSeconds:0.0} s); storm: {string.Join(", ", storm.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key} {p.Value}"))}; " +
+            $"{pushed / 1048576} MiB of huge inputs refused; gateway RSS at most {mostRss / 1048576} MiB with a 256 MiB heap cap"));
+
+        Assert.Equal(HeldAddresses * HeldPerAddress, answers.Length);
+        Assert.All(answers, a => Assert.DoesNotContain("type='terminate'", a, StringComparison.Ordinal));
+        Assert.Equal(10_000, storm.Values.Sum());
+        Assert.Empty(storm.Keys.Except(["created", "429", "429+Retry-After"]));
+        Assert.StartsWith("ok", await node.HealthAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain("OutOfMemory", node.Log, StringComparison.Ordinal);
     }
 
     private static async Task<string> PostAsync(HttpClient http, Uri url, string body)
