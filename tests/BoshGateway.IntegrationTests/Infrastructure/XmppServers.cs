@@ -2,11 +2,11 @@ namespace BoshGateway.IntegrationTests.Infrastructure;
 
 /// <summary>
 /// One Prosody and one ejabberd for the whole test run (an assembly fixture), each with the test
-/// accounts <c>user01..user120</c> (password <c>secret</c>) who all have each other as contacts.
+/// accounts <c>user01..user160</c> (password <c>secret</c>) who all have each other as contacts.
 /// </summary>
 public sealed class XmppServers : IAsyncLifetime
 {
-    public const int UserCount = 120;
+    public const int UserCount = 160;
 
     public XmppServer Prosody { get; private set; } = null!;
 
