@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using BoshGateway.IntegrationTests.Infrastructure;
 
 namespace BoshGateway.IntegrationTests.Haproxy;
@@ -8,27 +7,12 @@ namespace BoshGateway.IntegrationTests.Haproxy;
 /// A real HAProxy on loopback running the shipped deploy/haproxy/boshgateway.cfg (TLS on a free port, the
 /// test nodes as servers, a self-signed certificate made for the run), checked with <c>haproxy -c</c> first.
 /// </summary>
-public sealed class HaproxyFrontend : IAsyncDisposable
+public sealed class HaproxyFrontend : TlsFrontend
 {
-    private HaproxyFrontend(string directory, int port, X509Certificate2? certificate, string? unavailable)
+    private HaproxyFrontend(string directory, int port, SelfSignedCertificate? tls, string? unavailable)
+        : base(directory, port, tls, unavailable)
     {
-        Directory = directory;
-        Port = port;
-        Certificate = certificate;
-        UnavailableReason = unavailable;
     }
-
-    public string Directory { get; }
-
-    public int Port { get; }
-
-    public X509Certificate2? Certificate { get; }
-
-    public string? UnavailableReason { get; }
-
-    public Uri BoshUrl => new($"https://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/http-bind");
-
-    public Uri WebSocketUrl => new($"wss://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
 
     private string PidFile => Path.Combine(Directory, "haproxy.pid");
 
@@ -41,13 +25,10 @@ public sealed class HaproxyFrontend : IAsyncDisposable
         {
             return new HaproxyFrontend(dir, port, null, "haproxy is not installed (apt-get install haproxy)");
         }
-        var (cert, key, bundle) = (Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), Path.Combine(dir, "haproxy.pem"));
-        var (exit, output) = await ProcessRunner.RunAsync("openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
-            TimeSpan.FromSeconds(30));
-        Assert.True(exit == 0, "openssl failed: " + output);
+        var tls = await SelfSignedCertificate.CreateAsync(dir);
         // HAProxy takes the certificate and its key from one file.
-        await File.WriteAllTextAsync(bundle, await File.ReadAllTextAsync(cert) + await File.ReadAllTextAsync(key));
+        var bundle = Path.Combine(dir, "haproxy.pem");
+        await File.WriteAllTextAsync(bundle, await File.ReadAllTextAsync(tls.CertificateFile) + await File.ReadAllTextAsync(tls.KeyFile));
 
         var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "haproxy", "boshgateway.cfg"));
         var servers = string.Join("\n    ", nodePorts.Select((p, i) => $"server node{(i + 1).ToString(CultureInfo.InvariantCulture)} 127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}"));
@@ -59,11 +40,11 @@ public sealed class HaproxyFrontend : IAsyncDisposable
         var file = Path.Combine(dir, "haproxy.cfg");
         await File.WriteAllTextAsync(file, config);
 
-        (exit, output) = await ProcessRunner.RunAsync("haproxy", ["-c", "-f", file], TimeSpan.FromSeconds(20));
+        var (exit, output) = await ProcessRunner.RunAsync("haproxy", ["-c", "-f", file], TimeSpan.FromSeconds(20));
         Assert.True(exit == 0, "haproxy -c failed: " + output);
         (exit, output) = await ProcessRunner.RunAsync("haproxy", ["-D", "-p", Path.Combine(dir, "haproxy.pid"), "-f", file], TimeSpan.FromSeconds(20));
         Assert.True(exit == 0, "haproxy did not start: " + output);
-        return new HaproxyFrontend(dir, port, X509CertificateLoader.LoadCertificateFromFile(cert), null);
+        return new HaproxyFrontend(dir, port, tls, null);
     }
 
     private static string Replace(string config, string shipped, string replacement)
@@ -72,22 +53,7 @@ public sealed class HaproxyFrontend : IAsyncDisposable
         return config.Replace(shipped, replacement, StringComparison.Ordinal);
     }
 
-    /// <summary>An HTTP handler that trusts this run's certificate and nothing else.</summary>
-    public HttpClientHandler TrustingHandler() => new()
-    {
-        ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            certificate is not null && certificate.GetCertHashString() == Certificate!.GetCertHashString(),
-    };
-
-    public void RequireRunning()
-    {
-        if (UnavailableReason is not null)
-        {
-            Requirement.Missing(UnavailableReason);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
+    protected override async Task StopAsync()
     {
         if (File.Exists(PidFile))
         {
@@ -98,6 +64,5 @@ public sealed class HaproxyFrontend : IAsyncDisposable
                 await Task.Delay(50);
             }
         }
-        Certificate?.Dispose();
     }
 }

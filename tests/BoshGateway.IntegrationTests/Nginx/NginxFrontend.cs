@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using BoshGateway.IntegrationTests.Infrastructure;
 
 namespace BoshGateway.IntegrationTests.Nginx;
@@ -8,31 +6,16 @@ namespace BoshGateway.IntegrationTests.Nginx;
 /// A real nginx on loopback running the shipped nginx/boshgateway.conf (TLS on a free port, the
 /// test gateway as upstream, a self-signed certificate made for the run).
 /// </summary>
-public sealed class NginxFrontend : IAsyncDisposable
+public sealed class NginxFrontend : TlsFrontend
 {
-    private NginxFrontend(string directory, int port, X509Certificate2 certificate, string? unavailable)
+    private NginxFrontend(string directory, int port, SelfSignedCertificate? tls, string? unavailable)
+        : base(directory, port, tls, unavailable)
     {
-        Directory = directory;
-        Port = port;
-        Certificate = certificate;
-        UnavailableReason = unavailable;
     }
-
-    public string Directory { get; }
-
-    public int Port { get; }
-
-    public X509Certificate2 Certificate { get; }
-
-    public string? UnavailableReason { get; }
 
     public string ConfigFile => Path.Combine(Directory, "nginx.conf");
 
     public string CertificateFile => Path.Combine(Directory, "cert.pem");
-
-    public Uri BaseUrl => new($"https://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/");
-
-    public Uri WebSocketUrl => new($"wss://localhost:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
 
     /// <summary>Starts nginx with the shipped site; several upstream ports make it balance round-robin across them.</summary>
     public static Task<NginxFrontend> StartAsync(string name, params int[] upstreamPorts) => StartAsync(name, site => site, upstreamPorts);
@@ -42,16 +25,12 @@ public sealed class NginxFrontend : IAsyncDisposable
     {
         var dir = RepoPaths.Scratch(name);
         var port = FreePort.Next();
-        var cert = Path.Combine(dir, "cert.pem");
-        var key = Path.Combine(dir, "key.pem");
         if (!ProcessRunner.OnPath("nginx"))
         {
-            return new NginxFrontend(dir, port, null!, "nginx is not installed (apt-get install nginx)");
+            return new NginxFrontend(dir, port, null, "nginx is not installed (apt-get install nginx)");
         }
-        var (exit, output) = await ProcessRunner.RunAsync("openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost", "-keyout", key, "-out", cert],
-            TimeSpan.FromSeconds(30));
-        Assert.True(exit == 0, "openssl failed: " + output);
+        var tls = await SelfSignedCertificate.CreateAsync(dir);
+        var (cert, key) = (tls.CertificateFile, tls.KeyFile);
         var shipped = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "nginx", "boshgateway.conf"));
         var site = editSite(shipped)
             .Replace("server 127.0.0.1:5380;", string.Join("\n    ", upstreamPorts.Select(p => $"server 127.0.0.1:{p};")), StringComparison.Ordinal)
@@ -76,25 +55,16 @@ public sealed class NginxFrontend : IAsyncDisposable
                 include {{dir}}/boshgateway.conf;
             }
             """);
-        var frontend = new NginxFrontend(dir, port, X509CertificateLoader.LoadCertificateFromFile(cert), null);
+        var frontend = new NginxFrontend(dir, port, tls, null);
         var (tested, testOutput) = await frontend.TestConfigAsync();
         Assert.True(tested == 0, "nginx -t failed: " + testOutput);
-        (exit, output) = await ProcessRunner.RunAsync("nginx", ["-c", frontend.ConfigFile], TimeSpan.FromSeconds(20));
+        var (exit, output) = await ProcessRunner.RunAsync("nginx", ["-c", frontend.ConfigFile], TimeSpan.FromSeconds(20));
         Assert.True(exit == 0, "nginx did not start: " + output);
         return frontend;
     }
 
     public Task<(int ExitCode, string Output)> TestConfigAsync() =>
         ProcessRunner.RunAsync("nginx", ["-t", "-c", ConfigFile], TimeSpan.FromSeconds(20));
-
-    /// <summary>An HTTP handler that trusts this run's certificate and nothing else.</summary>
-    public HttpClientHandler TrustingHandler() => new()
-    {
-        ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IsThisRunsCertificate(certificate),
-    };
-
-    private bool IsThisRunsCertificate(X509Certificate? certificate) =>
-        certificate is not null && certificate.GetCertHashString() == Certificate.GetCertHashString();
 
     /// <summary>
     /// Writes <paramref name="request"/> as it is over a TLS connection of its own (for requests no HTTP client would
@@ -124,20 +94,5 @@ public sealed class NginxFrontend : IAsyncDisposable
         return System.Text.Encoding.ASCII.GetString(received.ToArray());
     }
 
-    public void RequireRunning()
-    {
-        if (UnavailableReason is not null)
-        {
-            Requirement.Missing(UnavailableReason);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (UnavailableReason is null)
-        {
-            await ProcessRunner.RunAsync("nginx", ["-c", ConfigFile, "-s", "stop"], TimeSpan.FromSeconds(20));
-        }
-        Certificate?.Dispose();
-    }
+    protected override async Task StopAsync() => await ProcessRunner.RunAsync("nginx", ["-c", ConfigFile, "-s", "stop"], TimeSpan.FromSeconds(20));
 }
