@@ -26,9 +26,9 @@ public class OwnerLossTests(XmppServers servers)
         var rid = sender.NextRid();
         var body = $"<body rid='{rid}' sid='{sender.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
                    $"<message to='{bob}@{server.Domain}' type='chat' id='once'><body>exactly once</body></message></body>";
-        var throughNode2 = await PostAsync(n2.BoshUrl, body);
-        var throughNode3 = await PostAsync(n3.BoshUrl, body);
-        var atOwner = await PostAsync(n1.BoshUrl, body);
+        var throughNode2 = await BoshHttp.PostAsync(n2.BoshUrl, body);
+        var throughNode3 = await BoshHttp.PostAsync(n3.BoshUrl, body);
+        var atOwner = await BoshHttp.PostAsync(n1.BoshUrl, body);
 
         Assert.Equal(throughNode2, throughNode3);
         Assert.Equal(throughNode2, atOwner);
@@ -38,7 +38,7 @@ public class OwnerLossTests(XmppServers servers)
         // once a later message has arrived, the inbox holds every copy there will ever be.
         var after = $"<body rid='{sender.NextRid()}' sid='{sender.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
                     $"<message to='{bob}@{server.Domain}' type='chat' id='after'><body>after</body></message></body>";
-        await PostAsync(n1.BoshUrl, after);
+        await BoshHttp.PostAsync(n1.BoshUrl, after);
         await receiver.WaitForAsync(e => (string?)e.Attribute("id") == "after", remove: false);
         Assert.DoesNotContain(receiver.Inbox, e => (string?)e.Attribute("id") == "once");
         Assert.True(await n2.HealthFigureAsync("forwarded") >= 1);
@@ -56,7 +56,7 @@ public class OwnerLossTests(XmppServers servers)
         await client.LoginAsync(user, wait: 2);
         await client.StopPollingAsync();
         var lastRid = client.LastRid;
-        var lastAnswer = await PostAsync(n1.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>");
+        var lastAnswer = await BoshHttp.PostAsync(n1.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>");
         // The answer reaches Redis in the background (fire-and-forget): wait until it is there.
         var recorded = await cluster.Redis.WaitForAsync(rid => rid == lastRid.ToString(CultureInfo.InvariantCulture), TimeSpan.FromSeconds(10),
             "HGET", $"bg:s:{{{client.Sid}}}", "rid");
@@ -67,15 +67,15 @@ public class OwnerLossTests(XmppServers servers)
         // A request for the dead owner's session, at another node and through nginx (which
         // skips the dead upstream): item-not-found at once, never a hang or a 5xx.
         var watch = Stopwatch.StartNew();
-        var next = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        var next = XElement.Parse(await BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         Assert.Equal("terminate", (string?)next.Attribute("type"));
         Assert.Equal("item-not-found", (string?)next.Attribute("condition"));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"item-not-found took {watch.Elapsed}");
         using var http = new HttpClient(cluster.Nginx!.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(10) };
-        var viaNginx = XElement.Parse(await PostAsync(cluster.NginxBoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
+        var viaNginx = XElement.Parse(await BoshHttp.PostAsync(cluster.NginxBoshUrl, $"<body rid='{lastRid + 1}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
         Assert.Equal("item-not-found", (string?)viaNginx.Attribute("condition"));
         // Redis kept the owner's last answer: a client whose response was lost gets it again.
-        Assert.Equal(lastAnswer, await PostAsync(n2.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        Assert.Equal(lastAnswer, await BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{lastRid}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         // A new session through nginx lands on a live node.
         await using var again = new BoshTestClient(cluster.NginxBoshUrl, server.Domain, cluster.Nginx.TrustingHandler());
         await again.LoginAsync(user, resource: "again");
@@ -103,7 +103,7 @@ public class OwnerLossTests(XmppServers servers)
         Assert.DoesNotContain("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
         // The ended session's key is removed fire-and-forget.
         Assert.Equal("0", await cluster.Redis.WaitForAsync(exists => exists == "0", TimeSpan.FromSeconds(10), "EXISTS", $"bg:s:{{{client.Sid}}}"));
-        var next = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        var next = XElement.Parse(await BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         Assert.Equal("item-not-found", (string?)next.Attribute("condition"));
     }
 
@@ -122,14 +122,14 @@ public class OwnerLossTests(XmppServers servers)
 
         // A long-poll for node1's session, through node2: node2 forwards it and waits on node1, which holds it.
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(90) };
-        var held = PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
+        var held = BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
         await Eventually.TrueAsync(() => n1.Log.Contains("Request forwarded by node node2 accepted", StringComparison.Ordinal),
             () => "node1 never got the forwarded request: " + n1.Log, TimeSpan.FromSeconds(10));
 
         await n1.SignalAsync("STOP");
         var stalled = Stopwatch.StartNew();
         // A message straight to the frozen node: its kernel takes the request, the process reads it on waking.
-        var direct = PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
+        var direct = BoshHttp.PostAsync(n1.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'>" +
             $"<message to='{bob}@{server.Domain}' type='chat' id='fenced'><body>sent into a stalled node</body></message></body>", http);
         // And a new session asked of the frozen node: created on waking, after the fencing, so it lives.
         await using var late = new BoshTestClient(n1.BoshUrl, server.Domain);
@@ -183,7 +183,7 @@ public class OwnerLossTests(XmppServers servers)
 
         // A sid whose owner part was changed (to point the request at a node of the attacker's choosing) fails its MAC.
         var retargeted = $"{parts[0]}.node2.{parts[2]}";
-        var answer = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{next}' sid='{retargeted}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+        var answer = XElement.Parse(await BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{next}' sid='{retargeted}' xmlns='http://jabber.org/protocol/httpbind'/>"));
         Assert.Equal("item-not-found", (string?)answer.Attribute("condition"));
 
         // A request that claims to be forwarded, without the cluster secret: HTTP 403, and not processed.
@@ -196,17 +196,7 @@ public class OwnerLossTests(XmppServers servers)
         Assert.Equal(System.Net.HttpStatusCode.Forbidden, response.StatusCode);
 
         // The real session is untouched: its own next request still works through the other node.
-        var ok = XElement.Parse(await PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'><presence/></body>"));
+        var ok = XElement.Parse(await BoshHttp.PostAsync(n2.BoshUrl, $"<body rid='{client.NextRid()}' sid='{client.Sid}' xmlns='http://jabber.org/protocol/httpbind'><presence/></body>"));
         Assert.Null(ok.Attribute("type"));
-    }
-
-    internal static async Task<string> PostAsync(Uri url, string body, HttpClient? http = null)
-    {
-        using var own = http is null ? new HttpClient { Timeout = TimeSpan.FromSeconds(30) } : null;
-        using var content = new StringContent(body);
-        content.Headers.ContentType = new("text/xml") { CharSet = "utf-8" };
-        using var response = await (http ?? own!).PostAsync(url, content);
-        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
     }
 }

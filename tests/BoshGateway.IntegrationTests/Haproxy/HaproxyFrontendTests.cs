@@ -68,7 +68,7 @@ public class HaproxyFrontendTests(XmppServers servers)
             await bystander.WaitForAsync(e => (string?)e.Attribute("id") == "still-here");
 
             // The resent long-poll reaches node2, which answers item-not-found once node1's lease runs out.
-            var resent = XElement.Parse(await OwnerLossTests.PostAsync(haproxy.BoshUrl,
+            var resent = XElement.Parse(await BoshHttp.PostAsync(haproxy.BoshUrl,
                 $"<body rid='{bosh.LastRid}' sid='{bosh.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
             Assert.Equal("item-not-found", (string?)resent.Attribute("condition"));
         }
@@ -159,7 +159,7 @@ public class HaproxyFrontendTests(XmppServers servers)
         for (var attempt = 0; attempt < 4; attempt++)
         {
             var forwarded = await n2.HealthFigureAsync("forwarded");
-            var poll = OwnerLossTests.PostAsync(haproxy.BoshUrl, $"<body rid='{bosh.NextRid()}' sid='{bosh.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
+            var poll = BoshHttp.PostAsync(haproxy.BoshUrl, $"<body rid='{bosh.NextRid()}' sid='{bosh.Sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
             // A forward is counted before node2 passes the request on; a second is plenty for either path.
             await Task.Delay(TimeSpan.FromSeconds(1));
             if (!poll.IsCompleted && await n2.HealthFigureAsync("forwarded") == forwarded)

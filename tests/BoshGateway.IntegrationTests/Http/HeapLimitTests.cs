@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using BoshGateway.IntegrationTests.Infrastructure;
 
 namespace BoshGateway.IntegrationTests.Http;
@@ -47,9 +46,8 @@ public class HeapLimitTests
             var polls = new List<Task<string>>();
             for (var n = 0; n < HeldPerAddress; n++)
             {
-                var created = await PostAsync(http, node.BoshUrl, $"<body rid='100' to='{server.Domain}' wait='10' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
-                var sid = created.Split("sid='")[1].Split('\'')[0];
-                polls.Add(PostAsync(http, node.BoshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>"));
+                var sid = await CreationStorm.CreateOneAsync(http, node.BoshUrl, server.Domain, wait: 10);
+                polls.Add(BoshHttp.PostAsync(node.BoshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
             }
             return (Http: http, Polls: polls);
         })));
@@ -87,13 +85,5 @@ public class HeapLimitTests
         Assert.Empty(storm.Keys.Except(["created", "429", "429+Retry-After"]));
         Assert.StartsWith("ok", await node.HealthAsync(), StringComparison.Ordinal);
         Assert.DoesNotContain("OutOfMemory", node.Log, StringComparison.Ordinal);
-    }
-
-    private static async Task<string> PostAsync(HttpClient http, Uri url, string body)
-    {
-        using var content = new StringContent(body, Encoding.UTF8, "text/xml");
-        using var response = await http.PostAsync(url, content);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return await response.Content.ReadAsStringAsync();
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using BoshGateway.IntegrationTests.Infrastructure;
 
 namespace BoshGateway.IntegrationTests.Http;
@@ -34,11 +33,7 @@ public class UnauthenticatedFloodTests
             var sessions = 0;
             for (var n = 0; n < PerAddress; n++)
             {
-                using var content = new StringContent($"<body rid='100' to='{server.Domain}' wait='10' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>", Encoding.UTF8, "text/xml");
-                using var response = await http.PostAsync(node.BoshUrl, content);
-                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-                var body = await response.Content.ReadAsStringAsync();
-                Assert.Contains("sid=", body, StringComparison.Ordinal);
+                await CreationStorm.CreateOneAsync(http, node.BoshUrl, server.Domain, wait: 10);
                 sessions++;
             }
             return sessions;

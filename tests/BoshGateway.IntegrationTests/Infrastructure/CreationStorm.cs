@@ -8,6 +8,18 @@ namespace BoshGateway.IntegrationTests.Infrastructure;
 /// <summary>BOSH session creations as fast as some connections can send them (robustness.md D1), counted by outcome.</summary>
 internal static class CreationStorm
 {
+    /// <summary>A session creation request (rid 100, hold 1).</summary>
+    public static string Body(string domain, int wait) => $"<body rid='100' to='{domain}' wait='{wait}' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
+
+    /// <summary>Creates one session, which must succeed; returns its sid.</summary>
+    public static async Task<string> CreateOneAsync(HttpClient http, Uri boshUrl, string domain, int wait)
+    {
+        var answer = await BoshHttp.PostAsync(boshUrl, Body(domain, wait), http);
+        var sid = (string?)System.Xml.Linq.XElement.Parse(answer).Attribute("sid");
+        Assert.True(sid is not null, "no sid in " + answer);
+        return sid;
+    }
+
     /// <summary>
     /// Sends <paramref name="attempts"/> creation requests over <paramref name="connections"/> connections from
     /// <paramref name="source"/> (default 127.0.0.1) and counts each outcome in <paramref name="outcomes"/>:
@@ -20,7 +32,7 @@ internal static class CreationStorm
         {
             using var http = source is null ? new HttpClient() : new HttpClient(LoopbackHttp.Handler(source));
             http.Timeout = TimeSpan.FromSeconds(30);
-            var body = $"<body rid='100' to='{domain}' wait='30' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
+            var body = Body(domain, wait: 30);
             while (Interlocked.Increment(ref sent) <= attempts)
             {
                 using var content = new StringContent(body, Encoding.UTF8, "text/xml");
