@@ -8,6 +8,12 @@ internal static class HugeInputs
 {
     private static readonly byte[] Text = Encoding.ASCII.GetBytes(new string('x', 16 * 1024));
 
+    /// <summary>A masked text frame header (FIN, opcode 1, mask key 0) whose 64-bit length says 2^60 bytes.</summary>
+    public static ReadOnlyMemory<byte> FrameDeclaring2Pow60Bytes { get; } = new byte[] { 0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+    /// <summary>One chunk of an HTTP/1.1 chunked body.</summary>
+    public static byte[] Chunk(byte[] data) => [.. Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), .. data, .. "\r\n"u8];
+
     /// <summary>
     /// A chunked BOSH body that never ends, 16 KiB at a time until the gateway answers (policy-violation) or
     /// 64 MiB went; returns the bytes sent.
@@ -19,7 +25,7 @@ internal static class HugeInputs
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST /http-bind HTTP/1.1\r\nHost: {baseUrl.Authority}\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"));
         await stream.WriteAsync(Chunk(Encoding.ASCII.GetBytes("<body rid='1' to='localhost' wait='60' hold='1' xmlns='http://jabber.org/protocol/httpbind'><message><body>")));
-        var answer = ReadToEndAsync(stream);
+        var answer = ReadAnswerAsync(stream, TimeSpan.FromSeconds(60));
         long sent = 0;
         var chunk = Chunk(Text);
         try
@@ -36,8 +42,6 @@ internal static class HugeInputs
         }
         Assert.Contains("condition='policy-violation'", await answer.WaitAsync(TimeSpan.FromSeconds(30)), StringComparison.Ordinal);
         return sent;
-
-        static byte[] Chunk(byte[] data) => [.. Encoding.ASCII.GetBytes($"{data.Length:x}\r\n"), .. data, .. "\r\n"u8];
     }
 
     /// <summary>One text frame declaring 2^60 bytes, sent 16 KiB at a time until the gateway closes (1009); returns the bytes sent.</summary>
@@ -46,7 +50,7 @@ internal static class HugeInputs
         using var tcp = (await RawWebSocket.UpgradeAsync(baseUrl)).Tcp;
         var stream = tcp.GetStream();
         var closed = RawWebSocket.ReadUntilCloseFrameAsync(stream);
-        await stream.WriteAsync(new byte[] { 0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+        await stream.WriteAsync(FrameDeclaring2Pow60Bytes);
         long sent = 0;
         try
         {
@@ -64,23 +68,33 @@ internal static class HugeInputs
         return sent;
     }
 
-    /// <summary>Everything the gateway sends until it closes the connection or ends a body.</summary>
-    private static async Task<string> ReadToEndAsync(NetworkStream stream)
+    /// <summary>
+    /// Reads an HTTP answer's head and as much of its body as arrives with it, until the connection closes or a
+    /// body ends; the status must be 200 (inside BOSH every refusal is a terminate body).
+    /// </summary>
+    public static async Task<string> ReadAnswerAsync(NetworkStream stream, TimeSpan within)
     {
         var received = new StringBuilder();
         var buffer = new byte[8192];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
+        using var timeout = new CancellationTokenSource(within);
+        while (!received.ToString().Contains("</body>", StringComparison.Ordinal) && !received.ToString().EndsWith("/>", StringComparison.Ordinal))
         {
             int read;
-            while (!received.ToString().Contains("/>", StringComparison.Ordinal) && (read = await stream.ReadAsync(buffer, timeout.Token)) > 0)
+            try
             {
-                received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                read = await stream.ReadAsync(buffer, timeout.Token);
             }
+            catch (IOException)
+            {
+                break;
+            }
+            if (read == 0)
+            {
+                break;
+            }
+            received.Append(Encoding.ASCII.GetString(buffer, 0, read));
         }
-        catch (IOException)
-        {
-        }
+        Assert.StartsWith("HTTP/1.1 200 ", received.ToString(), StringComparison.Ordinal);
         return received.ToString();
     }
 }

@@ -345,8 +345,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         using var socket = (await RawWebSocket.UpgradeAsync(gateway.BaseUrl)).Tcp;
         var stream = socket.GetStream();
         var closed = RawWebSocket.ReadUntilCloseFrameAsync(stream);
-        // A masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes, mask key 0; then its bytes, 4 KiB at a time.
-        await stream.WriteAsync(new byte[] { 0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+        // A frame declaring 2^60 bytes; then its bytes, 4 KiB at a time.
+        await stream.WriteAsync(HugeInputs.FrameDeclaring2Pow60Bytes);
         var chunk = Enumerable.Repeat((byte)'x', 4096).ToArray();
         var sent = 0;
         while (sent < limit + 64 * 1024 && !closed.IsCompleted)
