@@ -1,4 +1,3 @@
-using System.Xml.Linq;
 using BoshGateway.IntegrationTests.Infrastructure;
 
 namespace BoshGateway.IntegrationTests.Backend;
@@ -47,14 +46,7 @@ public sealed class SlowServerTests(XmppServers servers)
             await bosh.SendMessageAsync(to, $"{shape}-bosh-{i} {padding}");
         }
 
-        var bodies = new List<string>();
-        while (bodies.Count < 2 * Count)
-        {
-            var message = await receiver.WaitForAsync(
-                e => e.Name == WebSocketTestClient.Client + "message" && (e.Element(WebSocketTestClient.Client + "body")?.Value.StartsWith(shape, StringComparison.Ordinal) ?? false),
-                TimeSpan.FromSeconds(90));
-            bodies.Add(message.Element(WebSocketTestClient.Client + "body")!.Value);
-        }
+        var bodies = await receiver.MessagesAsync(shape, 2 * Count, TimeSpan.FromSeconds(90));
         Assert.Equal(Enumerable.Range(0, Count).Select(i => $"{shape}-ws-{i} {padding}"), bodies.Where(b => b.StartsWith($"{shape}-ws-", StringComparison.Ordinal)));
         Assert.Equal(Enumerable.Range(0, Count).Select(i => $"{shape}-bosh-{i} {padding}"), bodies.Where(b => b.StartsWith($"{shape}-bosh-", StringComparison.Ordinal)));
 

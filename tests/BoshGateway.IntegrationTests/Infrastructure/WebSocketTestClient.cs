@@ -139,13 +139,13 @@ public sealed class WebSocketTestClient : IAsyncDisposable
     public Task SendMessageAsync(string to, string text) =>
         SendAsync($"<message xmlns='jabber:client' to='{to}' type='chat' id='{Guid.NewGuid():N}'><body>{text}</body></message>");
 
-    /// <summary>Reads message bodies that start with <paramref name="prefix"/> until <paramref name="count"/> arrived.</summary>
-    public async Task<List<string>> MessagesAsync(string prefix, int count)
+    /// <summary>Reads message bodies that start with <paramref name="prefix"/> until <paramref name="count"/> arrived (each within <paramref name="timeout"/>, 20 s by default).</summary>
+    public async Task<List<string>> MessagesAsync(string prefix, int count, TimeSpan? timeout = null)
     {
         var bodies = new List<string>();
         while (bodies.Count < count)
         {
-            var message = await WaitForAsync(e => e.Name == Client + "message" && (e.Element(Client + "body")?.Value.StartsWith(prefix, StringComparison.Ordinal) ?? false));
+            var message = await WaitForAsync(e => e.Name == Client + "message" && (e.Element(Client + "body")?.Value.StartsWith(prefix, StringComparison.Ordinal) ?? false), timeout);
             bodies.Add(message.Element(Client + "body")!.Value);
         }
         return bodies;

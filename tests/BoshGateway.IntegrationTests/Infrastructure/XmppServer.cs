@@ -27,19 +27,22 @@ public sealed class XmppServer
     public string? UnavailableReason { get; }
 
     /// <summary>Kills a private server outright (SIGKILL), as a crash would.</summary>
-    public async Task KillAsync()
+    public Task KillAsync()
     {
-        var pid = int.Parse(await File.ReadAllTextAsync(Path.Combine(Directory, "server.pid")), System.Globalization.CultureInfo.InvariantCulture);
-        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        System.Diagnostics.Process.GetProcessById(Pid).Kill();
+        return Task.CompletedTask;
     }
 
+    /// <summary>A private server's process id, from the pid file its start script writes.</summary>
+    private int Pid => int.Parse(File.ReadAllText(Path.Combine(Directory, "server.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A private server's resident set size, from /proc.</summary>
-    public long ResidentBytes => ProcStatus.ResidentBytes(int.Parse(File.ReadAllText(Path.Combine(Directory, "server.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture));
+    public long ResidentBytes => ProcStatus.ResidentBytes(Pid);
 
     /// <summary>Stops (SIGSTOP) or resumes (SIGCONT) a private server: it keeps its sockets but reads nothing.</summary>
     public async Task SignalAsync(string signal)
     {
-        var pid = (await File.ReadAllTextAsync(Path.Combine(Directory, "server.pid"))).Trim();
+        var pid = Pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var (exit, output) = await ProcessRunner.RunAsync("kill", ["-" + signal, pid], TimeSpan.FromSeconds(5));
         Assert.True(exit == 0, $"kill -{signal} {pid}: {output}");
     }
