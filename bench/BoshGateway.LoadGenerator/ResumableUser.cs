@@ -247,11 +247,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
                 }
                 if (streamManagement)
                 {
-                    lock (_sync)
-                    {
-                        MarkAsked();
-                    }
-                    await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+                    await _session.SendRawAsync(AckRequest(), cancellationToken);
                 }
                 return Stopwatch.GetElapsedTime(noticed);
             }
@@ -296,11 +292,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
             await SendRawTracked(xml, cancellationToken);
             Resent++;
         }
-        lock (_sync)
-        {
-            MarkAsked();
-        }
-        await _session.SendRawAsync($"<r xmlns='{Sm}'/>", cancellationToken);
+        await _session.SendRawAsync(AckRequest(), cancellationToken);
         return true;
     }
 
@@ -390,6 +382,16 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
         _acked = Math.Max(_acked, h);
     }
 
+    /// <summary>An <c>&lt;r/&gt;</c> to send, noted as asked (the user stalls if it stays unanswered).</summary>
+    private string AckRequest()
+    {
+        lock (_sync)
+        {
+            MarkAsked();
+        }
+        return $"<r xmlns='{Sm}'/>";
+    }
+
     /// <summary>An ack request goes out (the caller holds the lock).</summary>
     private void MarkAsked()
     {
@@ -424,11 +426,7 @@ internal sealed class ResumableUser(Func<IXmppUser> newSession, Credentials cred
     {
         if (streamManagement && Established() is { Ended: false } session)
         {
-            lock (_sync)
-            {
-                MarkAsked();
-            }
-            await TrySendAsync(session, $"<r xmlns='{Sm}'/>", cancellationToken);
+            await TrySendAsync(session, AckRequest(), cancellationToken);
         }
     }
 
