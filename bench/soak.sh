@@ -6,6 +6,7 @@
 # before the soak, within tolerances.
 #   bench/soak.sh [USERS] [RATE] [SECONDS]        (defaults 200 users, 50 msg/s, 120 s)
 #   SOAK_REDIS=1        a local redis-server under the gateway (Gateway:Redis, Gateway:Cluster:Secret)
+#   SOAK_BOSH_SHARE=0.5 fraction of the users over BOSH (the others over WebSocket), at most one per chat pair
 #   SOAK_CHURN=0.01     fraction of the users that churn every second (logout / reload / drop, evenly)
 #   SOAK_SETTLE=25      seconds of quiet before each measurement (idle thread-pool threads retire after 20 s)
 #   SOAK_RSS_TOLERANCE_PCT=25 SOAK_RSS_TOLERANCE_MIB=32  RSS outside the GC's committed memory may end up
@@ -26,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-200} rate=${2:-50} seconds=${3:-120}
-churn=${SOAK_CHURN:-0.01} settle=${SOAK_SETTLE:-25}
+churn=${SOAK_CHURN:-0.01} bosh_share=${SOAK_BOSH_SHARE:-0.5} settle=${SOAK_SETTLE:-25}
 rss_pct=${SOAK_RSS_TOLERANCE_PCT:-25} rss_mib=${SOAK_RSS_TOLERANCE_MIB:-32}
 heap_pct=${SOAK_HEAP_TOLERANCE_PCT:-10} heap_mib=${SOAK_HEAP_TOLERANCE_MIB:-4}
 fd_tol=${SOAK_FD_TOLERANCE:-8} thread_tol=${SOAK_THREAD_TOLERANCE:-8}
@@ -158,7 +159,7 @@ measure() { # name
 
 generator() { # label users rate seconds churn
     dotnet "$gen" --label "$1" --transport both --url "http://127.0.0.1:$gw/http-bind" --ws-url "ws://127.0.0.1:$gw/xmpp-websocket" \
-        --domain localhost --user-prefix load --users "$2" --scenario soak --rate "$3" --duration "$4" --churn "$5" \
+        --domain localhost --user-prefix load --users "$2" --scenario soak --rate "$3" --duration "$4" --churn "$5" --bosh-share "$bosh_share" \
         --concurrency "${CONCURRENCY:-50}" --json "$out/$1.json" --pid "gateway=$gateway_pid" 2>&1 | tee "$out/$1.txt" | sed 's/^/   /'
     return "${PIPESTATUS[0]}"
 }
@@ -171,10 +172,18 @@ echo "== warm-up ($users users, $rate msg/s, churn 0.05/s, 15 s)"
 generator warm-up "$users" "$rate" 15 0.05 >/dev/null || echo "   the warm-up failed (see $out/warm-up.txt); going on"
 echo "== baseline"
 measure base
-echo "== soak: $users users ($((users / 2)) BOSH, $((users / 2)) WebSocket), $rate msg/s, ${seconds} s, churn $churn/s"
+bosh_users=$(python3 -c "import math; print(sum(math.floor((p + 1) * 2 * $bosh_share) > math.floor(p * 2 * $bosh_share) for p in range($users // 2)))")
+echo "== soak: $users users ($bosh_users BOSH, $((users - bosh_users)) WebSocket), $rate msg/s, ${seconds} s, churn $churn/s"
+# The gateway's open files during the soak, sampled every 5 s: how close the peak came to the limit.
+peak_fds_file=$out/peak-fds
+( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
+    n=$(find "/proc/$gateway_pid/fd" -mindepth 1 2>/dev/null | wc -l); [ "$n" -gt "$peak" ] && peak=$n && echo "$peak" >"$peak_fds_file"
+    sleep 5; done ) &
+sampler_pid=$!
 soak_status=0
 started=$(date +%s)
 generator soak "$users" "$rate" "$seconds" "$churn" || soak_status=$?
+kill "$sampler_pid" 2>/dev/null || true; wait "$sampler_pid" 2>/dev/null || true
 echo "== after the soak ($(( $(date +%s) - started )) s)"
 measure end
 
@@ -199,6 +208,7 @@ row "RSS outside GC committed memory (KiB)" $((base_rss - base_committed / 1024)
 row "managed heap after full GC (bytes)" "$base_heap" "$end_heap" "$(allow_pct_or "$base_heap" "$heap_pct" $((heap_mib * 1024 * 1024)))"
 row "GC committed memory (bytes)" "$base_committed" "$end_committed" -
 row "open file descriptors" "$base_fds" "$end_fds" $((base_fds + fd_tol))
+row "open files at the soak's peak (limit $(ulimit -n))" - "$(cat "$peak_fds_file" 2>/dev/null || echo 0)" -
 row "threads" "$base_threads" "$end_threads" $((base_threads + thread_tol))
 row "live sessions (metric)" "$base_sessions" "$end_sessions" 0
 row "backend connections of sessions" "$base_backend" "$end_backend" 0

@@ -14,6 +14,12 @@ internal sealed class LoadOptions
     /// <summary>With <c>--transport both</c>: the WebSocket endpoint (<see cref="Url"/> is then the BOSH one).</summary>
     public Uri? WebSocketUrl { get; private set; }
 
+    /// <summary>
+    /// With <c>--transport both</c>: the fraction of users over BOSH, at most one per chat pair (0 to
+    /// 0.5; 0.5, the default, puts one of each pair on each transport).
+    /// </summary>
+    public double BoshShare { get; private set; } = 0.5;
+
     /// <summary>Soak: the fraction of users that log out, reload or drop every second.</summary>
     public double Churn { get; private set; } = 0.01;
 
@@ -64,11 +70,21 @@ internal sealed class LoadOptions
     public List<ProcessMeter> Processes { get; } = [];
 
     /// <summary>
-    /// Over which transport user <paramref name="index"/> (0-based) connects: with <c>both</c>, odd
-    /// accounts (load1, load3, …) over BOSH and even ones over WebSocket, so every chat pair crosses
-    /// the two transports.
+    /// Over which transport user <paramref name="index"/> (0-based) connects: with <c>both</c>, even
+    /// accounts (load2, load4, …) over WebSocket, and odd ones (load1, load3, …) over BOSH in
+    /// <see cref="BoshShare"/> × 2 of the pairs, spread evenly (all of them by default, so that every
+    /// chat pair crosses the two transports), over WebSocket in the others.
     /// </summary>
-    public string TransportOf(int index) => Transport == "both" ? (index % 2 == 0 ? "bosh" : "websocket") : Transport;
+    public string TransportOf(int index)
+    {
+        if (Transport != "both")
+        {
+            return Transport;
+        }
+        var pair = index / 2;
+        var boshPair = Math.Floor((pair + 1) * 2 * BoshShare) > Math.Floor(pair * 2 * BoshShare);
+        return index % 2 == 0 && boshPair ? "bosh" : "websocket";
+    }
 
     public static LoadOptions Parse(string[] args)
     {
@@ -82,6 +98,7 @@ internal sealed class LoadOptions
                 case "--transport": o.Transport = value; break;
                 case "--url": o.Url = new Uri(value); break;
                 case "--ws-url": o.WebSocketUrl = new Uri(value); break;
+                case "--bosh-share": o.BoshShare = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--churn": o.Churn = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--domain": o.Domain = value; break;
                 case "--user-prefix": o.UserPrefix = value; break;
@@ -106,9 +123,9 @@ internal sealed class LoadOptions
             }
         }
         if (o.Transport is not ("bosh" or "websocket" or "both") || o.Scenario is not ("idle" or "chat" or "login-storm" or "reconnect-storm" or "soak" or "session-start" or "ledger" or "ping") || o.Rounds < 1 || o.WarmUp < 0 || o.Mechanism is not ("PLAIN" or "SCRAM-SHA-1") || o.Users < 2 || o.Users % 2 != 0
-            || (o.Transport == "both") != (o.WebSocketUrl is not null) || o.Churn is < 0 or > 1 || o.StreamManagement is not ("on" or "off" or "both"))
+            || (o.Transport == "both") != (o.WebSocketUrl is not null) || o.Churn is < 0 or > 1 || o.BoshShare is < 0 or > 0.5 || o.StreamManagement is not ("on" or "off" or "both"))
         {
-            throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|ping|login-storm|reconnect-storm|soak|session-start|ledger, --rounds ≥ 1, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1, --sm on|off|both");
+            throw new ArgumentException("--transport bosh|websocket|both (both: --url is BOSH, --ws-url WebSocket), --scenario idle|chat|ping|login-storm|reconnect-storm|soak|session-start|ledger, --rounds ≥ 1, --mechanism plain|scram-sha-1, --users an even number ≥ 2, --churn 0..1, --bosh-share 0..0.5, --sm on|off|both");
         }
         return o;
     }
