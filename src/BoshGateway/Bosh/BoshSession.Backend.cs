@@ -42,7 +42,10 @@ public sealed partial class BoshSession
             _isLive |= IsLiveFrom(element);
             if (element.IsStanza())
             {
-                _outboxStanzas.Add(element);
+                if (StanzaBounce.Of(element) is { } bounce)
+                {
+                    _outboxBounces.Add(bounce);
+                }
                 if (_boundJid is null && ResourceBinding.TryGetBoundJid(element) is { } jid)
                 {
                     _boundJid = jid;

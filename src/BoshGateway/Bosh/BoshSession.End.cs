@@ -219,12 +219,9 @@ public sealed partial class BoshSession
         {
             return bounces;
         }
-        foreach (var stanza in _outboxStanzas)
+        foreach (var bounce in _outboxBounces)
         {
-            if (StanzaBounce.For(stanza) is { } bounce)
-            {
-                bounces.Add(bounce);
-            }
+            bounces.Add(bounce.ToBytes());
         }
         return bounces;
     }

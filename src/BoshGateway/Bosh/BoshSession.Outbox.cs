@@ -11,7 +11,8 @@ public sealed partial class BoshSession
 {
     private readonly List<HeldRequest> _held = [];
     private readonly List<ReadOnlyMemory<byte>> _outbox = [];
-    private readonly List<XmlElement> _outboxStanzas = [];
+    /// <summary>What to tell the server of each queued stanza that never reaches the client (XEP-0206 §7): not the stanza itself, which would hold its bytes twice.</summary>
+    private readonly List<StanzaBounce> _outboxBounces = [];
     private bool _outboxHasStreamElement;
     private long _outboxBytes;
     private bool _readingPaused;
@@ -127,7 +128,7 @@ public sealed partial class BoshSession
     private void ClearOutbox()
     {
         _outbox.Clear();
-        _outboxStanzas.Clear();
+        _outboxBounces.Clear();
         _outboxHasStreamElement = false;
         _outboxBytes = 0;
         if (_readingPaused)

@@ -33,6 +33,8 @@ public sealed class GatewayNode : IAsyncDisposable
 
     public Uri BoshUrl => new(BaseUrl, "/http-bind");
 
+    public Uri WebSocketUrl => new($"ws://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/xmpp-websocket");
+
     public string Log
     {
         get
@@ -52,6 +54,9 @@ public sealed class GatewayNode : IAsyncDisposable
 
     /// <summary>The process's open file descriptors (sockets included), from /proc.</summary>
     public int OpenFiles => ProcStatus.OpenFiles(_process.Id);
+
+    /// <summary>The process's threads now (/proc/PID/task).</summary>
+    public int Threads => ProcStatus.Threads(_process.Id);
 
     /// <summary>Starts a node in front of the XMPP server on <paramref name="backendPort"/>, with Redis at <paramref name="redis"/>.</summary>
     public static Task<GatewayNode> StartAsync(string id, int backendPort, string? redis, params string[] settings) =>
@@ -152,6 +157,30 @@ public sealed class GatewayNode : IAsyncDisposable
         var health = await HealthAsync();
         var field = health.Split(' ', '\n').Single(f => f.StartsWith(name + "=", StringComparison.Ordinal));
         return long.Parse(field[(name.Length + 1)..], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// The sum of every series of one metric in /metrics (Prometheus text; the node needs
+    /// <c>Gateway:Telemetry:PrometheusEnabled=true</c>), e.g. <c>boshgateway_bosh_held_requests</c>.
+    /// </summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var text = await http.GetStringAsync(new Uri(BaseUrl, "/metrics"));
+        return text.Split('\n')
+            .Where(line => line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The managed heap right after a full blocking collection that the test has the process run (through its
+    /// diagnostics port): what the gateway's objects hold, without the garbage a measure of RSS also counts.
+    /// Needs <c>Gateway:Telemetry:PrometheusEnabled=true</c>.
+    /// </summary>
+    public async Task<long> LiveHeapBytesAsync()
+    {
+        await BoshGateway.LoadGenerator.FullGarbageCollection.InduceAsync(_process.Id);
+        return (long)await MetricAsync("dotnet_gc_last_collection_heap_size_bytes");
     }
 
     /// <summary>kill -9: no goodbye to Redis, to clients or to the XMPP server.</summary>
