@@ -41,5 +41,13 @@ public sealed class SelfSignedCertificate : IDisposable
         ServerCertificateCustomValidationCallback = (_, certificate, _, _) => IsThis(certificate),
     };
 
+    /// <summary>As above, with connections that come from <paramref name="source"/> (a client address of the test's choosing).</summary>
+    public SocketsHttpHandler TrustingHandler(System.Net.IPAddress source)
+    {
+        var handler = LoopbackHttp.Handler(source);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => IsThis(certificate);
+        return handler;
+    }
+
     public void Dispose() => Certificate.Dispose();
 }

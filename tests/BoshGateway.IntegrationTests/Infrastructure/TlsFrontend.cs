@@ -36,6 +36,9 @@ public abstract class TlsFrontend : IAsyncDisposable
     /// <summary>An HTTP handler that trusts this run's certificate and nothing else.</summary>
     public HttpClientHandler TrustingHandler() => _tls!.TrustingHandler();
 
+    /// <summary>As above, with connections from <paramref name="source"/>: the client address the balancer passes on.</summary>
+    public SocketsHttpHandler TrustingHandler(System.Net.IPAddress source) => _tls!.TrustingHandler(source);
+
     /// <summary>True for this run's certificate (for a TLS connection a test opens itself).</summary>
     protected bool IsThisRunsCertificate(X509Certificate? certificate) => _tls!.IsThis(certificate);
 

@@ -44,7 +44,7 @@ public sealed class NginxFrontend : TlsFrontend
             {{user}}worker_processes 1;
             pid {{dir}}/nginx.pid;
             error_log {{dir}}/error.log warn;
-            events { worker_connections 1024; }
+            events { worker_connections 8192; }
             http {
                 access_log off;
                 client_body_temp_path {{dir}}/client_body;
