@@ -137,6 +137,8 @@ measure() { # name
         dotnet-gcdump collect -p "$gateway_pid" -o "$out/$name.gcdump" >/dev/null && dotnet-gcdump report "$out/$name.gcdump" >"$out/$name.heap.txt" \
             && echo "   heap by type: $out/$name.heap.txt"
     fi
+    # The process's mappings, to tell what native memory grew (GC bookkeeping, malloc arenas, stacks) between the two.
+    cp "/proc/$gateway_pid/smaps" "$out/$name.smaps" 2>/dev/null || true
     printf -v "${name}_rss" %s "$(proc_status VmRSS)"                            # KiB
     printf -v "${name}_heap" %s "$(metric dotnet_gc_last_collection_heap_size_bytes)"
     printf -v "${name}_committed" %s "$(metric dotnet_gc_last_collection_memory_committed_size_bytes)"
