@@ -95,6 +95,7 @@ held_backend() { # prints "connections sockets pool"
 }
 gen2_collections() { curl -sf "http://127.0.0.1:$gw/metrics" | awk '$1 ~ /^dotnet_gc_collections_total\{.*gen2/ { s += $2 } END { printf "%d\n", s }'; }
 proc_status() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$gateway_pid/status"; }
+open_fds() { find "/proc/$gateway_pid/fd" -mindepth 1 2>/dev/null | wc -l; }
 
 # Waits until the gateway holds nothing, lets it rest, collects, and reads every figure into $1_*.
 measure() { # name
@@ -142,7 +143,7 @@ measure() { # name
     printf -v "${name}_rss" %s "$(proc_status VmRSS)"                            # KiB
     printf -v "${name}_heap" %s "$(metric dotnet_gc_last_collection_heap_size_bytes)"
     printf -v "${name}_committed" %s "$(metric dotnet_gc_last_collection_memory_committed_size_bytes)"
-    printf -v "${name}_fds" %s "$(find "/proc/$gateway_pid/fd" -mindepth 1 | wc -l)"
+    printf -v "${name}_fds" %s "$(open_fds)"
     printf -v "${name}_threads" %s "$(proc_status Threads)"
     printf -v "${name}_sessions" %s "$(metric boshgateway_active_sessions)"
     local held; read -r -a held <<<"$(held_backend)"
@@ -174,12 +175,12 @@ echo "== warm-up ($users users, $rate msg/s, churn 0.05/s, 15 s)"
 generator warm-up "$users" "$rate" 15 0.05 >/dev/null || echo "   the warm-up failed (see $out/warm-up.txt); going on"
 echo "== baseline"
 measure base
-bosh_users=$(python3 -c "import math; print(sum(math.floor((p + 1) * 2 * $bosh_share) > math.floor(p * 2 * $bosh_share) for p in range($users // 2)))")
-echo "== soak: $users users ($bosh_users BOSH, $((users - bosh_users)) WebSocket), $rate msg/s, ${seconds} s, churn $churn/s"
+# How many users that makes on each transport, the generator's summary says (bosh_users, websocket_users).
+echo "== soak: $users users (BOSH share $bosh_share), $rate msg/s, ${seconds} s, churn $churn/s"
 # The gateway's open files during the soak, sampled every 5 s: how close the peak came to the limit.
 peak_fds_file=$out/peak-fds
 ( peak=0; while kill -0 "$gateway_pid" 2>/dev/null; do
-    n=$(find "/proc/$gateway_pid/fd" -mindepth 1 2>/dev/null | wc -l); [ "$n" -gt "$peak" ] && peak=$n && echo "$peak" >"$peak_fds_file"
+    n=$(open_fds); [ "$n" -gt "$peak" ] && peak=$n && echo "$peak" >"$peak_fds_file"
     sleep 5; done ) &
 sampler_pid=$!
 soak_status=0

@@ -47,7 +47,7 @@ public class HeapLimitTests
             for (var n = 0; n < HeldPerAddress; n++)
             {
                 var sid = await CreationStorm.CreateOneAsync(http, node.BoshUrl, server.Domain, wait: 10);
-                polls.Add(BoshHttp.PostAsync(node.BoshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http));
+                polls.Add(BoshHttp.PostAsync(node.BoshUrl, CreationStorm.FirstPoll(sid), http));
             }
             return (Http: http, Polls: polls);
         })));

@@ -11,6 +11,9 @@ internal static class CreationStorm
     /// <summary>A session creation request (rid 100, hold 1).</summary>
     public static string Body(string domain, int wait) => $"<body rid='100' to='{domain}' wait='{wait}' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>";
 
+    /// <summary>The empty request that follows a creation (rid 101): the session's first long-poll.</summary>
+    public static string FirstPoll(string sid) => $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>";
+
     /// <summary>Creates one session, which must succeed; returns its sid.</summary>
     public static async Task<string> CreateOneAsync(HttpClient http, Uri boshUrl, string domain, int wait)
     {

@@ -101,7 +101,7 @@ public class HeldLongPollsThroughNginxTests
     private static async Task<(string Answer, TimeSpan Held)> HoldAsync(HttpClient http, Uri boshUrl, string sid)
     {
         var clock = Stopwatch.StartNew();
-        var answer = await BoshHttp.PostAsync(boshUrl, $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>", http);
+        var answer = await BoshHttp.PostAsync(boshUrl, CreationStorm.FirstPoll(sid), http);
         return (answer, clock.Elapsed);
     }
 }

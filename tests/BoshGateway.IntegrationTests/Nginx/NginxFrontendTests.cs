@@ -161,10 +161,10 @@ public class NginxFrontendTests(XmppServers servers)
         using var http = new HttpClient(nginx.TrustingHandler()) { Timeout = TimeSpan.FromSeconds(30) };
         Task<(System.Net.HttpStatusCode Status, string Body)> PostAsync(string xml) => PostBoshAsync(http, nginx, xml);
 
-        var created = await PostAsync($"<body rid='100' to='{server.Domain}' wait='5' hold='1' xmlns='http://jabber.org/protocol/httpbind'/>");
+        var created = await PostAsync(CreationStorm.Body(server.Domain, wait: 5));
         var sid = (string?)XElement.Parse(created.Body).Attribute("sid");
         Assert.NotNull(sid);
-        var poll = $"<body rid='101' sid='{sid}' xmlns='http://jabber.org/protocol/httpbind'/>";
+        var poll = CreationStorm.FirstPoll(sid);
         Assert.Equal(System.Net.HttpStatusCode.GatewayTimeout, (await PostAsync(poll)).Status);
 
         var resent = (Status: System.Net.HttpStatusCode.GatewayTimeout, Body: "");
