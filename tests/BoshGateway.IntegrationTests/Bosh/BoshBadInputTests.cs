@@ -8,12 +8,14 @@ namespace BoshGateway.IntegrationTests.Bosh;
 /// <summary>
 /// Hostile and broken requests against a gateway in front of its own Prosody, while a healthy
 /// conversation runs beside them: each gets the protocol's answer, the healthy sessions carry on,
-/// and no session or backend connection is left behind.
+/// and no session or backend connection is left behind. The gateway reaches Prosody through a recording
+/// <see cref="FaultProxy"/>, so "nothing reaches the server" is checked on the bytes the server was sent.
 /// </summary>
 public sealed class BoshBadInputTests : IAsyncLifetime
 {
     private const string Ns = "xmlns='http://jabber.org/protocol/httpbind'";
     private XmppServer _server = null!;
+    private FaultProxy _proxy = null!;
     private GatewayHost _gateway = null!;
     private BoshTestClient _alice = null!;
     private BoshTestClient _bob = null!;
@@ -25,7 +27,8 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         _server.RequireRunning();
         // CompressResponsesFrom=256: a session creation answer (about 500 bytes with Prosody's features) is gzipped when asked.
         // No warm pool: these tests count the session streams on the server.
-        _gateway = await GatewayHost.StartAsync(_server.C2sPort, "Gateway:Backends:Pool:Size=0", "Gateway:Bosh:MaxBodyBytes=65536", "Gateway:Limits:MaxElementBytes=16384",
+        _proxy = FaultProxy.Start(_server.C2sPort, recordToServer: true);
+        _gateway = await GatewayHost.StartAsync(_proxy.Port, "Gateway:Backends:Pool:Size=0", "Gateway:Bosh:MaxBodyBytes=65536", "Gateway:Limits:MaxElementBytes=16384",
             "Gateway:AllowedOrigins:0=https://chat.example", "Gateway:Bosh:CompressResponsesFrom=256");
         _alice = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         _bob = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
@@ -42,6 +45,10 @@ public sealed class BoshBadInputTests : IAsyncLifetime
             await _alice.DisposeAsync();
             await _bob.DisposeAsync();
             await _gateway.DisposeAsync();
+        }
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
         }
         await XmppServers.StopPrivateAsync(_server);
     }
@@ -66,6 +73,16 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         Assert.Equal(2, await TcpConnections.WaitForAsync(_server.C2sPort, 2, TimeSpan.FromSeconds(5)));
     }
 
+    /// <summary>None of <paramref name="markers"/> is in what the server was sent after <paramref name="mark"/>.</summary>
+    private void AssertNotForwardedSince(long mark, params string[] markers)
+    {
+        var forwarded = _proxy.RecordedToServerSince(mark);
+        foreach (var marker in markers)
+        {
+            Assert.DoesNotContain(marker, forwarded, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("<body rid='1' " + Ns + "><message>", "bad-request")]
     [InlineData("<body rid='1' " + Ns + "><!-- c --></body>", "bad-request")]
@@ -83,18 +100,23 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     [InlineData("<?xml version='1.0' encoding='ISO-8859-1'?><body rid='1' to='localhost' wait='5' " + Ns + "/>", "bad-request")]
     public async Task BadRequest_GetsItsTerminalCondition_OthersUnharmed(string xml, string condition)
     {
+        var dials = _proxy.Connections;
         var body = await PostAsync(xml);
         Assert.Equal("terminate", (string?)body.Attribute("type"));
         Assert.Equal(condition, (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        // Refused before any session existed: the gateway never dialled the server for it.
+        Assert.Equal(dials, _proxy.Connections);
     }
 
     [Fact]
     public async Task OversizedBody_IsPolicyViolation()
     {
+        var mark = _proxy.RecordedToServerMark;
         var body = await PostAsync($"<body rid='1' sid='{_alice.Sid}' {Ns}><message><body>{new string('x', 70_000)}</body></message></body>");
         Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, new string('x', 64));
     }
 
     // robustness A7: a body declared as 1 GiB is refused on its Content-Length, unread; a chunked body (no length)
@@ -105,6 +127,7 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         var head = $"POST /http-bind HTTP/1.1\r\nHost: {_gateway.BaseUrl.Authority}\r\nContent-Type: text/xml\r\n";
         var start = Encoding.ASCII.GetBytes($"<body rid='1' sid='{_alice.Sid}' {Ns}><message><body>");
         var text = Encoding.ASCII.GetBytes(new string('x', 16 * 1024));
+        var mark = _proxy.RecordedToServerMark;
 
         using (var declared = new System.Net.Sockets.TcpClient())
         {
@@ -134,6 +157,7 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         // The answer came once the limit was passed: what was sent beyond it is what the sockets buffer, not 16 MiB.
         Assert.True(sent < 4 * 1024 * 1024, $"{sent} bytes sent before the answer");
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, new string('x', 64));
     }
 
     [Fact]
@@ -141,9 +165,11 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         await mallory.LoginAsync("mallory");
+        var mark = _proxy.RecordedToServerMark;
         var body = await mallory.SendAsync($"<message to='bob@localhost'><body>{new string('x', 20_000)}</body></message>");
         Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, new string('x', 64));
     }
 
     public static TheoryData<string, string> StructureOverTheLimits => OverLimitStanzas.With("", "bad-request");
@@ -154,11 +180,13 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         await mallory.LoginAsync("mallory");
+        var mark = _proxy.RecordedToServerMark;
         var body = await mallory.SendAsync(stanza);
         Assert.Equal("terminate", (string?)body.Attribute("type"));
         Assert.Equal(condition, (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
         Assert.DoesNotContain(_bob.Inbox, e => (string?)e.Attribute("id") == "over-limits");
+        AssertNotForwardedSince(mark, "over-limits");
     }
 
     [Fact]
@@ -166,9 +194,12 @@ public sealed class BoshBadInputTests : IAsyncLifetime
     {
         await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         await mallory.LoginAsync("mallory");
+        var mark = _proxy.RecordedToServerMark;
         var body = await mallory.SendAsync("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost'/>");
         Assert.Equal("bad-request", (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        // What the server got of that session afterwards is the gateway's own stream end, no new stream header.
+        AssertNotForwardedSince(mark, "<stream:stream");
     }
 
     [Fact]
@@ -342,9 +373,11 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         // refused as it is read, before its sid is looked at (as OversizedBody_IsPolicyViolation): the session it names
         // is not touched, and none of it reaches the server.
         var presences = string.Concat(Enumerable.Repeat("<presence xmlns='jabber:client'/>", 50_000));
+        var mark = _proxy.RecordedToServerMark;
         var body = await PostAsync($"<body rid='1' sid='{_alice.Sid}' {Ns}>{presences}</body>");
         Assert.Equal("terminate", (string?)body.Attribute("type"));
         Assert.Equal("policy-violation", (string?)body.Attribute("condition"));
+        AssertNotForwardedSince(mark, "<presence");
         await AssertHealthyAndNothingLeaked();
     }
 
@@ -467,10 +500,12 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         await using var mallory = new BoshTestClient(_gateway.BoshUrl, _server.Domain);
         await mallory.LoginAsync("mallory");
         await mallory.StopPollingAsync();
+        var mark = _proxy.RecordedToServerMark;
         var body = await mallory.SendAsync("<message to='bob@localhost'><body>same body, before it</body></message>" + children);
         Assert.Equal("terminate", (string?)body.Attribute("type"));
         Assert.Equal("bad-request", (string?)body.Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, "as a server", "before it");
         // Bob got the health check's message and nothing of the refused body, not even its valid first stanza.
         Assert.DoesNotContain(_bob.Inbox, e => e.Value.Contains("as a server", StringComparison.Ordinal) || e.Value.Contains("before it", StringComparison.Ordinal));
     }
@@ -486,6 +521,7 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         Assert.NotNull(features.Element(BoshTestClient.Sasl + "mechanisms"));
         Assert.Null(features.Element(XName.Get("starttls", "urn:ietf:params:xml:ns:xmpp-tls")));
 
+        var mark = _proxy.RecordedToServerMark;
         var body = await mallory.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
         Assert.Equal("terminate", (string?)body.Attribute("type"));
         Assert.Null(body.Attribute("condition"));
@@ -494,5 +530,6 @@ public sealed class BoshBadInputTests : IAsyncLifetime
         Assert.Null(body.Element(XName.Get("proceed", "urn:ietf:params:xml:ns:xmpp-tls")));
         Assert.Equal("item-not-found", (string?)(await mallory.SendAsync("")).Attribute("condition"));
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, "xmpp-tls");
     }
 }

@@ -5,7 +5,8 @@ namespace BoshGateway.IntegrationTests.Bosh;
 
 /// <summary>
 /// Before SASL success a session gets what a login needs (robustness A12, C6, D6), against real Prosody:
-/// too long unauthenticated, or too large an element, ends it with policy-violation over both transports.
+/// too long unauthenticated, or too large an element, ends it with policy-violation over both transports. The large
+/// element's tests reach Prosody through a recording <see cref="FaultProxy"/>: none of the element is in what it was sent.
 /// </summary>
 public class PreAuthLimitTests(XmppServers servers)
 {
@@ -31,12 +32,14 @@ public class PreAuthLimitTests(XmppServers servers)
     {
         var server = servers.Prosody;
         server.RequireRunning();
-        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var proxy = FaultProxy.Start(server.C2sPort, recordToServer: true);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port);
         await using var client = new BoshTestClient(gateway.BoshUrl, server.Domain);
         await client.CreateAsync();
         var answer = await client.SendAsync(Big);
         Assert.Equal("policy-violation", (string?)answer.Attribute("condition"));
         Assert.Equal("terminate", (string?)(await client.SendAsync("")).Attribute("type"));
+        Assert.DoesNotContain("jabber:iq:version", proxy.RecordedToServerSince(0), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -44,7 +47,8 @@ public class PreAuthLimitTests(XmppServers servers)
     {
         var server = servers.Prosody;
         server.RequireRunning();
-        await using var gateway = await GatewayHost.StartAsync(server.C2sPort);
+        await using var proxy = FaultProxy.Start(server.C2sPort, recordToServer: true);
+        await using var gateway = await GatewayHost.StartAsync(proxy.Port);
         await using var client = new WebSocketTestClient();
         await client.ConnectAsync(gateway.WebSocketUrl);
         await client.OpenStreamAsync(server.Domain);
@@ -56,5 +60,6 @@ public class PreAuthLimitTests(XmppServers servers)
         {
         }
         Assert.Equal(WebSocketCloseStatus.PolicyViolation, client.Socket.CloseStatus);
+        Assert.DoesNotContain("jabber:iq:version", proxy.RecordedToServerSince(0), StringComparison.Ordinal);
     }
 }

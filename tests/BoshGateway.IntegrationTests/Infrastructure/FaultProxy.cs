@@ -8,11 +8,16 @@ namespace BoshGateway.IntegrationTests.Infrastructure;
 /// connection through it: <see cref="CutTowardGatewayAfter"/> (the server's next N bytes pass, then both sides
 /// are closed, mid-element if N says so), <see cref="Stall"/> (nothing is read or forwarded either way; the
 /// sockets stay open, as with a hung server), <see cref="Delay"/> and <see cref="BytesPerSecond"/> (each chunk
-/// waits, or is paced). It counts the bytes that reach the server, so a test can check that nothing was forwarded.
+/// waits, or is paced). It counts the bytes that reach the server and the connections made, and with
+/// <c>recordToServer</c> keeps what reached the server (up to <see cref="MaxRecordedBytes"/>), so a test can check that
+/// nothing of a refused input was forwarded, byte for byte, rather than infer it from what a server answered.
 /// </summary>
 internal sealed class FaultProxy : IAsyncDisposable
 {
     private const int Chunk = 4096;
+
+    /// <summary>How much of what reached the server a recording proxy keeps; past it <see cref="RecordedToServerSince"/> throws.</summary>
+    public const int MaxRecordedBytes = 64 * 1024 * 1024;
     private readonly TcpListener _listener;
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
@@ -23,18 +28,22 @@ internal sealed class FaultProxy : IAsyncDisposable
     private long _cutAfter = -1;
     private long _toServer;
     private long _toGateway;
+    private readonly MemoryStream? _recorded;
+    private bool _recordingOverflowed;
     private int _open;
     private int _mostOpen;
+    private int _accepted;
 
-    private FaultProxy(int targetPort)
+    private FaultProxy(int targetPort, bool recordToServer)
     {
         _targetPort = targetPort;
+        _recorded = recordToServer ? new MemoryStream() : null;
         _listener = new TcpListener(IPAddress.Loopback, 0);
         _listener.Start();
         _ = AcceptAsync();
     }
 
-    public static FaultProxy Start(int targetPort) => new(targetPort);
+    public static FaultProxy Start(int targetPort, bool recordToServer = false) => new(targetPort, recordToServer);
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
@@ -45,6 +54,36 @@ internal sealed class FaultProxy : IAsyncDisposable
 
     /// <summary>Connections whose two sides are both still open.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Connections accepted since the start: the gateway's dials toward the server.</summary>
+    public int Connections => Volatile.Read(ref _accepted);
+
+    /// <summary>A mark in what reached the server (a recording proxy's length so far), for <see cref="RecordedToServerSince"/>.</summary>
+    public long RecordedToServerMark
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return Recorded.Length;
+            }
+        }
+    }
+
+    /// <summary>What reached the server after <paramref name="mark"/> (every connection, in arrival order), as UTF-8.</summary>
+    public string RecordedToServerSince(long mark)
+    {
+        lock (_sync)
+        {
+            if (_recordingOverflowed)
+            {
+                throw new InvalidOperationException($"more than {MaxRecordedBytes} bytes reached the server: the recording stopped");
+            }
+            return System.Text.Encoding.UTF8.GetString(Recorded.GetBuffer(), (int)mark, (int)(Recorded.Length - mark));
+        }
+    }
+
+    private MemoryStream Recorded => _recorded ?? throw new InvalidOperationException("this proxy was started without recordToServer");
 
     /// <summary>The most connections that were open at once.</summary>
     public int MostOpenConnections => Volatile.Read(ref _mostOpen);
@@ -106,6 +145,7 @@ internal sealed class FaultProxy : IAsyncDisposable
                 var server = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 await server.ConnectAsync(new IPEndPoint(IPAddress.Loopback, _targetPort), _stop.Token);
                 gateway.NoDelay = true;
+                Interlocked.Increment(ref _accepted);
                 var open = Interlocked.Increment(ref _open);
                 for (var most = Volatile.Read(ref _mostOpen); open > most; most = Volatile.Read(ref _mostOpen))
                 {
@@ -165,6 +205,10 @@ internal sealed class FaultProxy : IAsyncDisposable
                         Interlocked.Exchange(ref _cutAfter, -1);
                     }
                 }
+                if (!towardGateway && _recorded is not null)
+                {
+                    Record(buffer.AsSpan(0, forward));
+                }
                 await to.SendAsync(buffer.AsMemory(0, forward), SocketFlags.None, _stop.Token);
                 Interlocked.Add(ref towardGateway ? ref _toGateway : ref _toServer, forward);
                 if (cut)
@@ -185,6 +229,19 @@ internal sealed class FaultProxy : IAsyncDisposable
             closed();
             Close(from);
             Close(to);
+        }
+    }
+
+    private void Record(ReadOnlySpan<byte> bytes)
+    {
+        lock (_sync)
+        {
+            if (_recorded!.Length + bytes.Length > MaxRecordedBytes)
+            {
+                _recordingOverflowed = true;
+                return;
+            }
+            _recorded.Write(bytes);
         }
     }
 
@@ -215,5 +272,6 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
         await Task.WhenAll(pumps);
         _stop.Dispose();
+        _recorded?.Dispose();
     }
 }

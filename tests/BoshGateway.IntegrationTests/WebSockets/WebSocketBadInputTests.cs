@@ -7,11 +7,15 @@ using BoshGateway.Protocol.Xml;
 
 namespace BoshGateway.IntegrationTests.WebSockets;
 
-/// <summary>Bad WebSocket input gets a stream error, then &lt;close/&gt;, then a WebSocket close; nothing leaks.</summary>
+/// <summary>
+/// Bad WebSocket input gets a stream error, then &lt;close/&gt;, then a WebSocket close; nothing leaks. The gateway reaches
+/// Prosody through a recording <see cref="FaultProxy"/>, so "nothing reaches the server" is checked on the bytes it was sent.
+/// </summary>
 public sealed class WebSocketBadInputTests : IAsyncLifetime
 {
     private const string StropheClose = "<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\" />";
     private XmppServer _server = null!;
+    private FaultProxy _proxy = null!;
     private GatewayHost _gateway = null!;
     private WebSocketTestClient _alice = null!;
     private WebSocketTestClient _bob = null!;
@@ -22,7 +26,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         _server = await XmppServers.StartPrivateProsodyAsync("prosody-ws-bad", "alice", "bob", "mallory");
         _server.RequireRunning();
         // No warm pool: these tests count the session streams on the server.
-        _gateway = await GatewayHost.StartAsync(_server.C2sPort, _log, "Gateway:Backends:Pool:Size=0", "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
+        _proxy = FaultProxy.Start(_server.C2sPort, recordToServer: true);
+        _gateway = await GatewayHost.StartAsync(_proxy.Port, _log, "Gateway:Backends:Pool:Size=0", "Gateway:Limits:MaxElementBytes=16384", "Gateway:WebSocket:MaxMessageBytes=20000",
             "Gateway:WebSocket:PreAuthTimeout=00:00:02", "Gateway:Bosh:TimerResolution=00:00:00.100", "Gateway:AllowedOrigins:0=https://chat.example");
         _alice = new WebSocketTestClient();
         _bob = new WebSocketTestClient();
@@ -37,6 +42,10 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
             await _alice.DisposeAsync();
             await _bob.DisposeAsync();
             await _gateway.DisposeAsync();
+        }
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
         }
         await XmppServers.StopPrivateAsync(_server);
     }
@@ -56,27 +65,38 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         return (error, client.Socket.CloseStatus);
     }
 
+    /// <summary>None of the <c>|</c>-separated <paramref name="markers"/> is in what the server was sent after <paramref name="mark"/>.</summary>
+    private void AssertNotForwardedSince(long mark, string markers)
+    {
+        var forwarded = _proxy.RecordedToServerSince(mark);
+        foreach (var marker in markers.Split('|'))
+        {
+            Assert.DoesNotContain(marker, forwarded, StringComparison.Ordinal);
+        }
+    }
+
     private static string Condition(XElement error) => error.Elements().Single(e => e.Name.Namespace == XmlNames.StreamErrors && e.Name.LocalName != "text").Name.LocalName;
 
     [Theory]
-    [InlineData("<message xmlns='jabber:client'><body>unclosed</message>", "not-well-formed")]
-    [InlineData("<message xmlns='jabber:client'><!-- c --></message>", "restricted-xml")]
-    [InlineData("<!DOCTYPE m [<!ENTITY a 'aaaa'>]><message xmlns='jabber:client'>&a;</message>", "restricted-xml")]
-    [InlineData("<presence xmlns='jabber:client'/><presence xmlns='jabber:client'/>", "not-well-formed")]
-    [InlineData("just text", "bad-format")]
-    [InlineData("<open xmlns='jabber:client' to='localhost' version='1.0'/>", "invalid-namespace")]
-    [InlineData("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost'>", "not-well-formed")]
-    [InlineData("<?xml version='1.1'?><message xmlns='jabber:client' to='bob@localhost'><body>xml 1.1</body></message>", "restricted-xml")]
-    [InlineData("<?xml version='1.0' encoding='UTF-16'?><message xmlns='jabber:client' to='bob@localhost'><body>utf-16</body></message>", "unsupported-encoding")]
-    [InlineData("<?xml version='1.0' encoding='iso-8859-1'?><message xmlns='jabber:client' to='bob@localhost'><body>latin-1</body></message>", "unsupported-encoding")]
-    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>as a server</body></message>", "invalid-namespace")]
-    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>key</db:result>", "unsupported-stanza-type")]
-    [InlineData("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/><message xmlns='jabber:client' to='bob@localhost'><body>open and stanza</body></message>", "not-well-formed")]
-    [InlineData("<message xmlns='jabber:client' to='bob@localhost'><body>truncated", "not-well-formed")]
-    public async Task BadMessage_AfterLogin_GetsItsStreamError(string message, string condition)
+    [InlineData("<message xmlns='jabber:client'><body>unclosed</message>", "not-well-formed", "unclosed")]
+    [InlineData("<message xmlns='jabber:client'><!-- c --></message>", "restricted-xml", "<!--")]
+    [InlineData("<!DOCTYPE m [<!ENTITY a 'aaaa'>]><message xmlns='jabber:client'>&a;</message>", "restricted-xml", "&a;|aaaa|ENTITY")]
+    [InlineData("<presence xmlns='jabber:client' id='two-1'/><presence xmlns='jabber:client' id='two-2'/>", "not-well-formed", "two-1|two-2")]
+    [InlineData("just text", "bad-format", "just text")]
+    [InlineData("<open xmlns='jabber:client' to='localhost' version='1.0'/>", "invalid-namespace", "<open")]
+    [InlineData("<stream:stream xmlns:stream='http://etherx.jabber.org/streams' to='localhost'>", "not-well-formed", "<stream:stream")]
+    [InlineData("<?xml version='1.1'?><message xmlns='jabber:client' to='bob@localhost'><body>xml 1.1</body></message>", "restricted-xml", "xml 1.1")]
+    [InlineData("<?xml version='1.0' encoding='UTF-16'?><message xmlns='jabber:client' to='bob@localhost'><body>utf-16</body></message>", "unsupported-encoding", "utf-16|UTF-16")]
+    [InlineData("<?xml version='1.0' encoding='iso-8859-1'?><message xmlns='jabber:client' to='bob@localhost'><body>latin-1</body></message>", "unsupported-encoding", "latin-1")]
+    [InlineData("<message xmlns='jabber:server' from='admin@localhost' to='bob@localhost'><body>as a server</body></message>", "invalid-namespace", "as a server|jabber:server")]
+    [InlineData("<db:result xmlns:db='jabber:server:dialback' from='evil.example' to='localhost'>key</db:result>", "unsupported-stanza-type", "db:result|dialback")]
+    [InlineData("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='localhost' version='1.0'/><message xmlns='jabber:client' to='bob@localhost'><body>open and stanza</body></message>", "not-well-formed", "open and stanza|<open")]
+    [InlineData("<message xmlns='jabber:client' to='bob@localhost'><body>truncated", "not-well-formed", "truncated")]
+    public async Task BadMessage_AfterLogin_GetsItsStreamError(string message, string condition, string markers)
     {
         await using var mallory = new WebSocketTestClient();
         await mallory.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
+        var mark = _proxy.RecordedToServerMark;
         await mallory.SendAsync(message);
         var (error, status) = await ExpectStreamErrorAsync(mallory);
         Assert.Equal(condition, Condition(error));
@@ -86,6 +106,8 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.DoesNotContain(_bob.Received, m => m.Contains("xml 1.1", StringComparison.Ordinal) || m.Contains("utf-16", StringComparison.Ordinal)
             || m.Contains("latin-1", StringComparison.Ordinal) || m.Contains("as a server", StringComparison.Ordinal)
             || m.Contains("open and stanza", StringComparison.Ordinal) || m.Contains("truncated", StringComparison.Ordinal));
+        // And on the wire: none of it is in what the server was sent.
+        AssertNotForwardedSince(mark, markers);
     }
 
     public static TheoryData<string, string> StructureOverTheLimits => OverLimitStanzas.With("xmlns='jabber:client'", "not-well-formed");
@@ -96,6 +118,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     {
         await using var mallory = new WebSocketTestClient();
         await mallory.LoginAsync(_gateway.WebSocketUrl, _server.Domain, "mallory");
+        var mark = _proxy.RecordedToServerMark;
         await mallory.SendAsync(message);
         var (error, status) = await ExpectStreamErrorAsync(mallory);
         Assert.Equal(condition, Condition(error));
@@ -103,6 +126,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.Equal(condition == "policy-violation" ? WebSocketCloseStatus.PolicyViolation : WebSocketCloseStatus.NormalClosure, status);
         await AssertHealthyAndNothingLeaked();
         Assert.DoesNotContain(_bob.Received, m => m.Contains("over-limits", StringComparison.Ordinal));
+        AssertNotForwardedSince(mark, "over-limits");
     }
 
     [Fact]
@@ -188,11 +212,13 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
     public async Task ElementBeforeOpen_IsRefused_AndNoBackendIsOpened()
     {
         await using var mallory = new WebSocketTestClient();
+        var dials = _proxy.Connections;
         await mallory.ConnectAsync(_gateway.WebSocketUrl);
         await mallory.SendAsync("<message xmlns='jabber:client' to='bob@localhost'><body>sneaky</body></message>");
         var (error, _) = await ExpectStreamErrorAsync(mallory);
         Assert.Equal("not-authorized", Condition(error));
         await AssertHealthyAndNothingLeaked();
+        Assert.Equal(dials, _proxy.Connections);
     }
 
     [Fact]
@@ -487,6 +513,7 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.NotNull(features.Element(XName.Get("mechanisms", XmlNames.Sasl)));
         Assert.Null(features.Element(XName.Get("starttls", XmlNames.Tls)));
 
+        var mark = _proxy.RecordedToServerMark;
         await mallory.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
         Assert.Equal("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", await mallory.ReceiveAsync());
         Assert.Equal(StropheClose, await mallory.ReceiveAsync());
@@ -496,5 +523,6 @@ public sealed class WebSocketBadInputTests : IAsyncLifetime
         Assert.DoesNotContain(mallory.Received, m => m.Contains("proceed", StringComparison.Ordinal));
         Assert.Single(_log.Lines, line => line.Contains("asked for STARTTLS", StringComparison.Ordinal));
         await AssertHealthyAndNothingLeaked();
+        AssertNotForwardedSince(mark, "xmpp-tls");
     }
 }
