@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the gateway's parsers and BOSH state machine with AFL++ through SharpFuzz.
-#   fuzz/run.sh <target|all> <seconds>      targets: bosh-body ws-message stream-reader bosh-session
+#   fuzz/run.sh <target|all> <seconds>      targets: bosh-body ws-message stream-reader bosh-session address-checks
 # Builds fuzz/BoshGateway.Fuzz (Release) into .tmp/fuzz/bin, instruments BoshGateway.Protocol.dll and
 # BoshGateway.dll there with `sharpfuzz` (the dotnet local tool in .config/dotnet-tools.json), runs afl-fuzz
 # for <seconds> per target (seeds fuzz/corpus/<target>, dictionary fuzz/xmpp.dict, output .tmp/fuzz/<target>),
@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-targets_all=(bosh-body ws-message stream-reader bosh-session)
+targets_all=(bosh-body ws-message stream-reader bosh-session address-checks)
 
 if [ $# -ne 2 ] || ! [[ $2 =~ ^[0-9]+$ ]]; then
     echo "usage: fuzz/run.sh <${targets_all[*]// /|}|all> <seconds>" >&2

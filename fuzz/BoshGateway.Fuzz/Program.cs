@@ -4,7 +4,7 @@ using SharpFuzz;
 // Usage:
 //   BoshGateway.Fuzz <target>                      under afl-fuzz (SharpFuzz's persistent fork server); once on stdin otherwise
 //   BoshGateway.Fuzz <target|all> --replay <path>... every file (folders recursively) through the target(s), without AFL
-// Targets: bosh-body, ws-message, stream-reader, bosh-session.
+// Targets: bosh-body, ws-message, stream-reader, bosh-session, address-checks.
 if (args.Length == 0 || !(args[0] == "all" || FuzzTargets.All.ContainsKey(args[0])))
 {
     Console.Error.WriteLine($"usage: BoshGateway.Fuzz <{string.Join('|', FuzzTargets.All.Keys)}> [--replay <file-or-folder>...]");

@@ -9,6 +9,7 @@ public static class FuzzTargets
         ["ws-message"] = WsMessageTarget.Run,
         ["stream-reader"] = StreamReaderTarget.Run,
         ["bosh-session"] = BoshSessionTarget.Run,
+        ["address-checks"] = AddressTarget.Run,
     };
 
     /// <summary>Targets that play one operation per input byte, whose allocation bound grows with the input (<see cref="Oracle.MaxAllocatedBytesPerOperation"/>).</summary>
