@@ -21,6 +21,7 @@ command -v node >/dev/null || need_apt+=(nodejs npm)
 command -v prometheus >/dev/null && command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v ss >/dev/null || need_apt+=(iproute2)
 command -v python3 >/dev/null || need_apt+=(python3)
+command -v afl-fuzz >/dev/null || need_apt+=(afl++)
 command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need_apt+=(dnsmasq-base)   # the binary alone: no system service to start, no resolv.conf changes
 if [ ${#need_apt[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
@@ -67,6 +68,18 @@ fi
 # and no message lost. It runs alone, after the suite, so neither disturbs the other; it counts as one test.
 echo "== short soak: bench/soak.sh 300 60 60"
 if bench/soak.sh 300 60 60; then
+    passed=$((${passed:-0} + 1))
+else
+    failed=$((${failed:-0} + 1))
+    status=1
+fi
+# Coverage-guided fuzzing (docs/fuzzing.md): every target under AFL++ for a few seconds from the committed corpus (the
+# corpus replay itself is a unit test). A crash or a hang fails it; it counts as one test.
+echo "== fuzz smoke: fuzz/smoke.sh 15"
+if ! command -v afl-fuzz >/dev/null && [ "${BOSHGW_REQUIRE_SERVERS:-0}" != 1 ]; then
+    echo "skipped: afl-fuzz not installed (Debian package afl++)"
+    skipped=$((${skipped:-0} + 1))
+elif fuzz/smoke.sh 15; then
     passed=$((${passed:-0} + 1))
 else
     failed=$((${failed:-0} + 1))
