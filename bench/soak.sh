@@ -15,6 +15,8 @@
 #   SOAK_FD_TOLERANCE=8 SOAK_THREAD_TOLERANCE=8         open files / threads above the baseline
 #   GATEWAY_ARGS="--Some:Option=value ..."              extra gateway options
 #   GATEWAY_ENV="DOTNET_GCHeapHardLimit=0x10000000 ..." extra environment for the gateway process only
+#   SOAK_MALLOC_ARENA_MAX=2  glibc malloc arenas of the gateway, as the shipped systemd unit and container image set
+#                       it (README, Capacity of one box); empty: glibc's default (8 per core)
 #   SOAK_GCDUMP=1       also write the gateway's heap by type at baseline and end (needs dotnet-gcdump on PATH)
 # A fresh Prosody (accounts load1..loadN, password "secret", each with its partner as contact), and a
 # fresh gateway (Release, throttles relaxed: every user comes from 127.0.0.1) on free loopback ports.
@@ -65,7 +67,8 @@ fi
 
 echo "== gateway (port $gw)"
 # shellcheck disable=SC2086
-env ${GATEWAY_ENV:-} dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
+arena_env=$([ -n "${SOAK_MALLOC_ARENA_MAX-2}" ] && echo "MALLOC_ARENA_MAX=${SOAK_MALLOC_ARENA_MAX-2}" || true)
+env $arena_env ${GATEWAY_ENV:-} dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
     --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
     --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 \
     --Gateway:Throttle:MaxUnauthenticatedPerAddress=100000 --Gateway:Telemetry:PrometheusEnabled=true \

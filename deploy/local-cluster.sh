@@ -88,6 +88,7 @@ for i in $(seq 1 "$nodes"); do
     cat >"$work/node$i.sh" <<NODE
 #!/usr/bin/env bash
 echo \$\$ >"$work/node$i.pid"
+export MALLOC_ARENA_MAX=2   # as the systemd unit and the container image (README, Capacity of one box)
 exec dotnet "$PWD/$dll" --urls "http://127.0.0.1:$port" \\
         --Gateway:Node:Id="node$i" \
         --Gateway:Redis="127.0.0.1:$redis_port" \
