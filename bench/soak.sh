@@ -65,9 +65,9 @@ if [ "$redis" = 1 ]; then
     cluster_args=(--Gateway:Redis="127.0.0.1:$redis_port" --Gateway:Cluster:Secret="$(openssl rand -hex 24)" --Gateway:Node:Id=soak)
 fi
 
-echo "== gateway (port $gw)"
-# shellcheck disable=SC2086
 arena_env=$([ -n "${SOAK_MALLOC_ARENA_MAX-2}" ] && echo "MALLOC_ARENA_MAX=${SOAK_MALLOC_ARENA_MAX-2}" || true)
+echo "== gateway (port $gw${arena_env:+, $arena_env})"
+# shellcheck disable=SC2086
 env $arena_env ${GATEWAY_ENV:-} dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \
     --Gateway:Backends:Default:Port="$c2s" --Gateway:Backends:Default:Tls=None \
     --Gateway:MaxSessionsPerClientAddress=100000 --Gateway:Throttle:SessionsPerSecond=0 --Gateway:Throttle:UnknownSidsPerSecond=0 \
