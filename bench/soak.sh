@@ -65,7 +65,8 @@ if [ "$redis" = 1 ]; then
     cluster_args=(--Gateway:Redis="127.0.0.1:$redis_port" --Gateway:Cluster:Secret="$(openssl rand -hex 24)" --Gateway:Node:Id=soak)
 fi
 
-arena_env=$([ -n "${SOAK_MALLOC_ARENA_MAX-2}" ] && echo "MALLOC_ARENA_MAX=${SOAK_MALLOC_ARENA_MAX-2}" || true)
+arena=${SOAK_MALLOC_ARENA_MAX-2}
+arena_env=${arena:+MALLOC_ARENA_MAX=$arena}
 echo "== gateway (port $gw${arena_env:+, $arena_env})"
 # shellcheck disable=SC2086
 env $arena_env ${GATEWAY_ENV:-} dotnet src/BoshGateway/bin/Release/net10.0/BoshGateway.dll --urls "http://127.0.0.1:$gw" \

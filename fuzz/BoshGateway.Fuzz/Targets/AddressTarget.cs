@@ -25,16 +25,17 @@ namespace BoshGateway.Fuzz.Targets;
 public static class AddressTarget
 {
     private const string ConfiguredOrigin = "https://chat.example.com";
+    private const string OtherConfiguredOrigin = "http://localhost:8080";
+
+    /// <summary>The allowed routes (<see cref="BackendsOptions.AllowedRoutes"/>), as <see cref="DestinationAddress.Key"/> writes them.</summary>
+    private static readonly string[] AllowedRoutes = ["10.0.0.9:5269", "::1:5269"];
 
     private static readonly BackendsOptions Listed = Backends(allowUnlisted: false);
     private static readonly BackendsOptions Unlisted = Backends(allowUnlisted: true);
-    private static readonly OriginPolicy ListPolicy = Policy(ConfiguredOrigin, "http://localhost:8080/");
+    private static readonly OriginPolicy ListPolicy = Policy(ConfiguredOrigin, OtherConfiguredOrigin + "/");
     private static readonly OriginPolicy StarPolicy = Policy(ConfiguredOrigin, "*");
 
-    private static readonly HashSet<string> Dialable = new(StringComparer.Ordinal)
-    {
-        "127.0.0.1:5222", "xmpp.example.com:5222", "idn.example:5223", "10.0.0.5:5222", "10.0.0.6:5222", "10.0.0.9:5269", "::1:5269",
-    };
+    private static readonly HashSet<string> Dialable = new(["127.0.0.1:5222", "xmpp.example.com:5222", "idn.example:5223", "10.0.0.5:5222", "10.0.0.6:5222", .. AllowedRoutes], StringComparer.Ordinal);
 
     public static void Run(byte[] input)
     {
@@ -97,7 +98,7 @@ public static class AddressTarget
                 throw new FuzzFindingException($"to '{to}' route '{route}' would dial {destination.Key}, which is not configured");
             }
         }
-        var routeTaken = target.Destinations.Count == 1 && target.Destinations[0].Key is "10.0.0.9:5269" or "::1:5269";
+        var routeTaken = target.Destinations.Count == 1 && AllowedRoutes.Contains(target.Destinations[0].Key);
         if (routeTaken && (route is null || target.Srv))
         {
             throw new FuzzFindingException($"to '{to}' route '{route}' dials an allowed route {(route is null ? "no route named" : "with DNS SRV still on")}");
@@ -147,7 +148,7 @@ public static class AddressTarget
     }
 
     private static bool IsConfigured(string origin) =>
-        string.Equals(origin, ConfiguredOrigin, StringComparison.OrdinalIgnoreCase) || string.Equals(origin, "http://localhost:8080", StringComparison.OrdinalIgnoreCase);
+        string.Equals(origin, ConfiguredOrigin, StringComparison.OrdinalIgnoreCase) || string.Equals(origin, OtherConfiguredOrigin, StringComparison.OrdinalIgnoreCase);
 
     private static BackendsOptions Backends(bool allowUnlisted)
     {
@@ -159,7 +160,7 @@ public static class AddressTarget
         cluster.Destinations.Add(new BackendDestinationOptions { Host = "10.0.0.6", Port = 5222 });
         options.Domains["cluster.example"] = cluster;
         options.AllowedRoutes.Add("10.0.0.9:5269");
-        options.AllowedRoutes.Add("[::1]:5269");
+        options.AllowedRoutes.Add("[::1]:5269");   // its key, in the AllowedRoutes field above, has no brackets
         return options;
     }
 

@@ -83,6 +83,16 @@ internal sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    /// <summary>Asserts that none of <paramref name="markers"/> is in what reached the server after <paramref name="mark"/>.</summary>
+    public void AssertNotRecordedSince(long mark, params IEnumerable<string> markers)
+    {
+        var forwarded = RecordedToServerSince(mark);
+        foreach (var marker in markers)
+        {
+            Assert.DoesNotContain(marker, forwarded, StringComparison.Ordinal);
+        }
+    }
+
     private MemoryStream Recorded => _recorded ?? throw new InvalidOperationException("this proxy was started without recordToServer");
 
     /// <summary>The most connections that were open at once.</summary>
