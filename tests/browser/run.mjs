@@ -276,11 +276,18 @@ async function converseLogin(page) {
     await converseOnline(page, 'login');
 }
 
-/** What the user sees once connected: their status, the contact list, and no spinner. */
+/**
+ * What the user sees once connected: their status, the contact list, and no spinner. A reloaded page
+ * draws the contact list from its stored session before its connection is up (Converse.js shows no
+ * spinner then), so where the test page's hooks exist the connection must also have reached CONNECTED
+ * (or ATTACHED, for BOSH) before the page counts as online.
+ */
 async function converseOnline(page, why, timeoutMs = 25000) {
     await until(`${page.user}'s Converse to be online after ${why}`, () => page.evaluate(() => {
         const visible = sel => [...document.querySelectorAll(sel)].some(e => e.offsetParent !== null || e.getClientRects().length > 0);
-        return visible('converse-roster') && !visible('converse-controlbox converse-spinner') && !visible('#converse-login');
+        const shown = visible('converse-roster') && !visible('converse-controlbox converse-spinner') && !visible('#converse-login');
+        const status = window.converseTest?.status();
+        return shown && (!status || ['CONNECTED', 'ATTACHED'].includes(status.status));
     }), timeoutMs, 200);
     page.result.status = await converseStatus(page);
     step(`${page.user} online in Converse.js after ${why} (${page.result.status?.transport ?? 'demo page'})`);
