@@ -20,7 +20,7 @@ public sealed partial class XmlStreamReader
             throw Error(XmlStreamError.PolicyViolation, "elements nested too deeply");
         }
         _collectValues = _tagDepth <= 2;
-        _tagName = _collectValues ? Encoding.UTF8.GetString(_name, 0, _nameLength) : null;
+        _tagName = _collectValues ? KnownStrings.Get(_name.AsSpan(0, _nameLength)) : null;
         _attrNameRanges.Clear();
         _attrNamesLength = 0;
         _attrs.Clear();
@@ -60,7 +60,7 @@ public sealed partial class XmlStreamReader
         _attrNameRanges.Add((_attrNamesLength, _nameLength));
         _attrNamesLength += _nameLength;
 
-        _currentAttrName = _collectValues ? Encoding.UTF8.GetString(name) : null;
+        _currentAttrName = _collectValues ? KnownStrings.Get(name) : null;
         _declaredPrefix = null;
         if (name.SequenceEqual("xmlns"u8))
         {
@@ -68,7 +68,7 @@ public sealed partial class XmlStreamReader
         }
         else if (name.StartsWith("xmlns:"u8))
         {
-            _declaredPrefix = Encoding.UTF8.GetString(name[6..]);
+            _declaredPrefix = KnownStrings.Get(name[6..]);
             if (_declaredPrefix == "xmlns")
             {
                 throw Error(XmlStreamError.NotWellFormed, "the prefix xmlns cannot be declared");
@@ -83,7 +83,7 @@ public sealed partial class XmlStreamReader
             var colon = name.IndexOf((byte)':');
             if (colon > 0 && !name[..colon].SequenceEqual("xml"u8))
             {
-                _tagAttrPrefixes.Add(Encoding.UTF8.GetString(name[..colon]));
+                _tagAttrPrefixes.Add(KnownStrings.Get(name[..colon]));
             }
         }
     }
@@ -96,7 +96,7 @@ public sealed partial class XmlStreamReader
         }
         if (_collectValues)
         {
-            _attrs.Add(new XmlAttribute(_currentAttrName!, Encoding.UTF8.GetString(_value.WrittenSpan)));
+            _attrs.Add(new XmlAttribute(_currentAttrName!, KnownStrings.Get(_value.WrittenSpan)));
         }
     }
 
@@ -125,6 +125,7 @@ public sealed partial class XmlStreamReader
             _topAttributes = [.. _attrs];
             _topNamespace = NamespaceOf(elementPrefix, _attrs, _outer);
         }
+        _attrs.Clear(); // copied where needed: an idle reader keeps no strings of the last stanza
         if (empty)
         {
             PopScope(_tagDepth);
@@ -165,6 +166,7 @@ public sealed partial class XmlStreamReader
         }
         namespaces.TryGetValue(prefix, out var ns);
         var header = new XmlStreamHeader(_tagName!, ns ?? string.Empty, [.. _attrs], namespaces, empty);
+        _attrs.Clear();
         _outer = namespaces;
         _scope.Clear();
         _rootSeen = true;
@@ -207,9 +209,20 @@ public sealed partial class XmlStreamReader
         }
     }
 
-    private void EmitElement()
+    /// <param name="tail">The element's bytes in the current chunk: all of it unless it spans chunks.</param>
+    private void EmitElement(ReadOnlySpan<byte> tail)
     {
-        var element = new XmlElement(_captured.WrittenSpan.ToArray(), _topName!, _topNamespace, _topAttributes, [.. _inherited]);
+        byte[] bytes;
+        if (_capturedLength == 0)
+        {
+            bytes = tail.ToArray();
+        }
+        else
+        {
+            Capture(tail);
+            bytes = _captured.AsSpan(0, _capturedLength).ToArray();
+        }
+        var element = new XmlElement(bytes, _topName!, _topNamespace, _topAttributes, [.. _inherited]);
         ResetCapture();
         _handler.OnElement(element);
     }
@@ -266,7 +279,7 @@ public sealed partial class XmlStreamReader
         var top = _nameStackLengths[_tagDepth - 1];
         var name = _nameStack.AsSpan(_nameStackLength - top, top);
         var colon = name.IndexOf((byte)':');
-        return colon < 0 ? string.Empty : Encoding.UTF8.GetString(name[..colon]);
+        return colon < 0 ? string.Empty : KnownStrings.Get(name[..colon]);
     }
 
     /// <summary>

@@ -44,7 +44,7 @@ public sealed partial class XmlStreamReader
     private int _utf8Min;
 
     // Current name (element, attribute or end tag) and the stack of open element names.
-    private readonly byte[] _name;
+    private byte[] _name = new byte[32]; // grows up to XmlLimits.MaxNameBytes
     private int _nameLength;
     private byte[] _nameStack = new byte[64];
     private int _nameStackLength;
@@ -81,10 +81,14 @@ public sealed partial class XmlStreamReader
     private readonly List<(string Prefix, int Depth)> _scope = [];
     private readonly List<string> _inherited = [];
 
-    // The top-level element being captured.
+    // The top-level element being captured. An element that starts and ends within one chunk is
+    // copied straight from that chunk; only one that spans chunks is gathered here, in a buffer
+    // rented from the shared pool and returned when the element is complete, so an idle stream
+    // holds no capture buffer.
     private bool _capturing;
     private int _captureFrom;
-    private ArrayBufferWriter<byte> _captured = new(1024);
+    private byte[]? _captured;
+    private int _capturedLength;
     private bool _completed;
     private string? _topName;
     private string _topNamespace = string.Empty;
@@ -101,7 +105,6 @@ public sealed partial class XmlStreamReader
         _limits = limits ?? XmlLimits.Default;
         _documentMode = documentMode;
         _allowRestart = allowRestart;
-        _name = new byte[_limits.MaxNameBytes];
     }
 
     /// <summary>True once the root element has been closed.</summary>
@@ -150,8 +153,7 @@ public sealed partial class XmlStreamReader
             if (_completed)
             {
                 _completed = false;
-                Capture(data[_captureFrom..(i + 1)]);
-                EmitElement();
+                EmitElement(data[_captureFrom..(i + 1)]);
             }
         }
         if (_capturing)
@@ -567,7 +569,11 @@ public sealed partial class XmlStreamReader
     {
         if (_nameLength == _name.Length)
         {
-            throw Error(XmlStreamError.PolicyViolation, "name too long");
+            if (_nameLength >= _limits.MaxNameBytes)
+            {
+                throw Error(XmlStreamError.PolicyViolation, "name too long");
+            }
+            Array.Resize(ref _name, Math.Min(_name.Length * 2, _limits.MaxNameBytes));
         }
         _name[_nameLength++] = b;
     }
@@ -599,32 +605,50 @@ public sealed partial class XmlStreamReader
 
     private void CheckCaptureLimit(int i)
     {
-        if (_capturing && _captured.WrittenCount + (i - _captureFrom + 1) > _limits.MaxElementBytes)
+        if (_capturing && _capturedLength + (i - _captureFrom + 1) > _limits.MaxElementBytes)
         {
             throw Error(XmlStreamError.PolicyViolation, "element larger than the stanza size limit");
         }
     }
 
+    /// <summary>Keeps the part of an unfinished element that this chunk holds.</summary>
     private void Capture(ReadOnlySpan<byte> bytes)
     {
-        if (_captured.WrittenCount + bytes.Length > _limits.MaxElementBytes)
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+        var needed = _capturedLength + bytes.Length;
+        if (needed > _limits.MaxElementBytes)
         {
             throw Error(XmlStreamError.PolicyViolation, "element larger than the stanza size limit");
         }
-        _captured.Write(bytes);
+        if (_captured is null || needed > _captured.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Min(2 * (_captured?.Length ?? 512), _limits.MaxElementBytes)));
+            if (_captured is not null)
+            {
+                _captured.AsSpan(0, _capturedLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_captured);
+            }
+            _captured = larger;
+        }
+        bytes.CopyTo(_captured.AsSpan(_capturedLength));
+        _capturedLength = needed;
     }
 
     private void ResetCapture()
     {
         _capturing = false;
-        _captured.ResetWrittenCount();
-        if (_captured.Capacity > 16 * 1024)
+        if (_captured is not null)
         {
-            // Do not keep a large buffer alive for an idle stream.
-            _captured = new ArrayBufferWriter<byte>(1024);
+            ArrayPool<byte>.Shared.Return(_captured);
+            _captured = null;
+            _capturedLength = 0;
         }
         _inherited.Clear();
         _topName = null;
+        _topAttributes = [];
     }
 
     private static XmlStreamException Error(XmlStreamError error, string message) => new(error, message);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
-using System.Threading.Channels;
 using BoshGateway.Protocol.Xml;
 using BoshGateway.Telemetry;
 
@@ -32,7 +31,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private readonly ILogger _logger;
     private readonly GatewayMetrics _metrics;
     private readonly XmlStreamReader _reader;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound = OutboundQueue.Create();
+    private readonly SendQueue _outbound = new();
     private readonly CancellationTokenSource _abort = new();
     private readonly List<object> _handshakeEvents = [];
     private Stream _stream;
@@ -83,7 +82,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     internal void WatchWhileIdle()
     {
 #pragma warning disable CA2022 // A zero-byte read only waits for data.
-        _idleWatch = _stream.ReadAsync(Memory<byte>.Empty, _abort.Token).AsTask();
+        _idleWatch = _stream.ReadAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
 #pragma warning restore CA2022
     }
 
@@ -104,8 +103,8 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             Dispatch(e);
         }
         _handshakeEvents.Clear();
-        _readLoop = Task.Run(ReadLoopAsync);
-        _ = Task.Run(WriteLoopAsync);
+        _readLoop = ReadLoopAsync();
+        _ = WriteLoopAsync();
     }
 
     public void Send(ReadOnlyMemory<byte> data)
@@ -181,7 +180,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
         if (Interlocked.CompareExchange(ref _state, 1, 0) == 0)
         {
             Enqueue(StreamClose);
-            _outbound.Writer.TryComplete();
+            _outbound.Complete();
             WakeRoomWaiter();
             ResumeReading();
             DropAfterCloseDeadline();
@@ -214,7 +213,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     private void Enqueue(ReadOnlyMemory<byte> data)
     {
         Interlocked.Add(ref _queuedBytes, data.Length);
-        if (!_outbound.Writer.TryWrite(data))
+        if (!_outbound.TryWrite(data))
         {
             Interlocked.Add(ref _queuedBytes, -data.Length);
         }
@@ -249,7 +248,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
     {
         if (Interlocked.Exchange(ref _state, 2) != 2)
         {
-            _outbound.Writer.TryComplete();
+            _outbound.Complete();
             _abort.Cancel();
             DisposeTransport();
             WakeRoomWaiter();
@@ -270,7 +269,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             {
                 Enqueue(data);
             }
-            _outbound.Writer.TryComplete();
+            _outbound.Complete();
             WakeRoomWaiter();
             ResumeReading();
             DropAfterCloseDeadline();
@@ -333,6 +332,7 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     private async Task ReadLoopAsync()
     {
+        await Task.Yield(); // started from Start: never read (and dispatch) on the caller's thread
         Exception? error = null;
         try
         {
@@ -351,7 +351,8 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
                 else
                 {
 #pragma warning disable CA2022 // A zero-byte read only waits for data.
-                    await _stream.ReadAsync(Memory<byte>.Empty, token);
+                    // No token: an idle stream registers nothing; Abort disposes the socket, which ends the read.
+                    await _stream.ReadAsync(Memory<byte>.Empty, CancellationToken.None);
 #pragma warning restore CA2022
                 }
                 var buffer = ArrayPool<byte>.Shared.Rent(8192);
@@ -405,12 +406,12 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
 
     private async Task WriteLoopAsync()
     {
-        var reader = _outbound.Reader;
+        await Task.Yield(); // started from Start: never write on the caller's thread
         try
         {
-            while (await reader.WaitToReadAsync(_abort.Token))
+            while (await _outbound.WaitToReadAsync())
             {
-                while (reader.TryRead(out var data))
+                while (_outbound.TryRead(out var data))
                 {
                     await _stream.WriteAsync(data, _abort.Token);
                     Interlocked.Add(ref _queuedBytes, -data.Length);

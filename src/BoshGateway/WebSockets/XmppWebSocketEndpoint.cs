@@ -126,7 +126,7 @@ internal sealed partial class XmppWebSocketEndpoint(
         });
         try
         {
-            using var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
+            var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
             lifecycle.Add(session);
             await session.RunAsync(context.RequestAborted);
         }

@@ -104,9 +104,9 @@ public sealed partial class XmppWebSocketSession
         {
             // Past the byte cap on purpose: the last words are small and bounded by the element limits.
             _queuedBytes += message.Length;
-            _outbound.Writer.TryWrite(message);
+            _outbound.TryWrite(message);
         }
-        _outbound.Writer.TryComplete();
+        _outbound.Complete();
         _lifecycle.End(this, reason);
     }
 }

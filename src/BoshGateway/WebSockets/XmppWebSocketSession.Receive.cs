@@ -31,7 +31,7 @@ public sealed partial class XmppWebSocketSession
             // the buffer grows to at most the limit, and once it is full the next receive reads one byte.
             var probing = !idle && message.WrittenCount >= limit;
             var memory = idle ? Memory<byte>.Empty : probing ? probe : message.GetMemory(ReceiveChunk, limit);
-            var result = await _socket.ReceiveAsync(memory, cancellationToken);
+            var result = await _socket.ReceiveAsync(memory, CancellationToken.None);
             dataWaiting = idle && result.Count == 0 && !result.EndOfMessage && result.MessageType != WebSocketMessageType.Close;
             if (dataWaiting)
             {

@@ -8,6 +8,7 @@ public sealed partial class XmppWebSocketSession
 {
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(2);
     private long _queuedBytes;
+    private volatile bool _receiveEnded;
 
     private void Enqueue(ReadOnlyMemory<byte> message)
     {
@@ -26,21 +27,35 @@ public sealed partial class XmppWebSocketSession
                 return;
             }
             _queuedBytes += message.Length;
-            _outbound.Writer.TryWrite(message);
+            _outbound.TryWrite(message);
+        }
+    }
+
+    private async Task AbortAfterCloseHandshakeTimeoutAsync()
+    {
+        await Task.Delay(CloseHandshakeTimeout);
+        if (!_receiveEnded)
+        {
+            // Still waiting for the client's close frame. Not once the receive ended: a socket a bad frame
+            // failed is left undisposed on purpose (XmppWebSocketEndpoint.DisposeUnlessFailed).
+            _socket.Abort();
         }
     }
 
     private async Task SendLoopAsync()
     {
-        var reader = _outbound.Reader;
+        await Task.Yield(); // started from RunAsync: the receive loop starts beside it, not after it
         try
         {
-            await foreach (var message in reader.ReadAllAsync())
+            while (await _outbound.WaitToReadAsync())
             {
-                await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                lock (_sync)
+                while (_outbound.TryRead(out var message))
                 {
-                    _queuedBytes -= message.Length;
+                    await _socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                    lock (_sync)
+                    {
+                        _queuedBytes -= message.Length;
+                    }
                 }
             }
             if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
@@ -49,7 +64,7 @@ public sealed partial class XmppWebSocketSession
                 await _socket.CloseOutputAsync(_closeStatus, null, timeout.Token);
             }
             // Give the client a moment for its close frame, then stop the receive loop either way.
-            _stop.CancelAfter(CloseHandshakeTimeout);
+            _ = AbortAfterCloseHandshakeTimeoutAsync();
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {

@@ -1,5 +1,4 @@
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using BoshGateway.Backend;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
@@ -15,16 +14,15 @@ namespace BoshGateway.WebSockets;
 /// <see cref="_sync"/> guards the end state, the backend handle and the send queue's byte count; it is
 /// never held across an await. The backend stream comes from <see cref="SessionLifecycle.ConnectAsync"/>.
 /// </summary>
-public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySession, IDisposable
+public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySession
 {
     private readonly WebSocket _socket;
     private readonly GatewayOptions _options;
     private readonly SessionLifecycle _lifecycle;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound = OutboundQueue.Create();
+    private readonly SendQueue _outbound = new();
     private readonly Lock _sync = new();
-    private readonly CancellationTokenSource _stop = new();
     private readonly long _preAuthDeadline;
     private IBackendLink? _backend;
     private string _domain = string.Empty;
@@ -44,19 +42,23 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySessi
     public SessionInfo Info { get; }
 
     /// <summary>Runs until the WebSocket is closed; never throws for anything the client or server does. The session is forgotten when it returns.</summary>
+    /// <param name="requestAborted">Stops a connect or a wait for room toward the server when the client goes
+    /// away. The receive itself takes no token: a connection that goes away ends it, and so does
+    /// <see cref="WebSocket.Abort"/> (the close handshake's deadline), so an idle session has nothing
+    /// registered on any token.</param>
     public async Task RunAsync(CancellationToken requestAborted)
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, _stop.Token);
-        var sending = Task.Run(SendLoopAsync, CancellationToken.None);
+        var sending = SendLoopAsync();
         try
         {
-            await ReceiveLoopAsync(linked.Token);
+            await ReceiveLoopAsync(requestAborted);
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
         }
         finally
         {
+            _receiveEnded = true;
             lock (_sync)
             {
                 if (!_ending)
@@ -76,8 +78,6 @@ public sealed partial class XmppWebSocketSession : IBackendEvents, IGatewaySessi
             }
         }
     }
-
-    public void Dispose() => _stop.Dispose();
 
     /// <summary>Called by the sweeper: ends sessions that did not authenticate in time; keeps the backend stream alive.</summary>
     public void OnTick()

@@ -228,6 +228,35 @@ public class XmlStreamReaderTests
     }
 
     [Fact]
+    public void Limits_NameExactlyAtLimit_IsAcceptedAndOneMoreIsNot()
+    {
+        var name = new string('n', XmlLimits.Default.MaxNameBytes);
+        var handler = Feed(Header + $"<message><{name} {name}='v'/></message><{name}/>");
+        Assert.Equal(["message", name], handler.Elements.Select(e => e.QualifiedName));
+
+        var ex = Assert.Throws<XmlStreamException>(() => Feed(Header + $"<message><{name}n/></message>"));
+        Assert.Equal(XmlStreamError.PolicyViolation, ex.Error);
+    }
+
+    /// <summary>An element that spans chunks is gathered in a pooled buffer that grows as it arrives.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(97)]
+    [InlineData(4096)]
+    public void Feed_LargeElementAcrossManyChunks_ArrivesByteEqual(int chunk)
+    {
+        var large = "<message id='big'><body>" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"{i % 10}\u00e9")) + "</body></message>";
+        var bytes = Encoding.UTF8.GetBytes(Header + large + "<presence/>" + large);
+        var handler = new RecordingHandler();
+        var reader = new XmlStreamReader(handler);
+        for (var at = 0; at < bytes.Length; at += chunk)
+        {
+            reader.Feed(bytes.AsSpan(at, Math.Min(chunk, bytes.Length - at)));
+        }
+        Assert.Equal([large, "<presence/>", large], handler.Elements.Select(e => e.ToString()));
+    }
+
+    [Fact]
     public void Entities_InTopLevelAttributes_AreDecoded()
     {
         var handler = Feed(Header + "<message to='a&amp;b&#65;&#x42;&apos;&quot;&lt;&gt;'/>");

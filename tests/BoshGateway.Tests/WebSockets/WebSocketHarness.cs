@@ -89,7 +89,6 @@ internal sealed class WebSocketHarness : IAsyncDisposable
     {
         Pair.Client.Abort();
         await Run.WaitAsync(Patience);
-        Session.Dispose();
         Pair.Dispose();
     }
 }
