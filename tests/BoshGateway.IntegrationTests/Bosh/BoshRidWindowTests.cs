@@ -170,9 +170,7 @@ public class BoshRidWindowTests(XmppServers servers)
             await client.LoginAsync("victim");
 
             await server.KillAsync();
-            var terminate = await client.WaitForTerminateAsync(TimeSpan.FromSeconds(5));
-
-            Assert.Equal("remote-connection-failed", (string?)terminate.Attribute("condition"));
+            await client.WaitForTerminateAsync(TimeSpan.FromSeconds(5), "remote-connection-failed");
             Assert.Equal(0, gateway.Sessions.Count);
         }
         finally

@@ -99,7 +99,7 @@ public class OwnerLossTests(XmppServers servers)
 
         await n1.StopAsync();
 
-        Assert.Equal("system-shutdown", (string?)(await client.WaitForTerminateAsync(TimeSpan.FromSeconds(10))).Attribute("condition"));
+        await client.WaitForTerminateAsync(TimeSpan.FromSeconds(10), "system-shutdown");
         Assert.DoesNotContain("bg:n:{node1}", await cluster.Redis.KeysAsync("bg:n:*"));
         // The ended session's key is removed fire-and-forget.
         Assert.Equal("0", await cluster.Redis.WaitForAsync(exists => exists == "0", TimeSpan.FromSeconds(10), "EXISTS", $"bg:s:{{{client.Sid}}}"));

@@ -62,8 +62,7 @@ public class ShutdownGraceTests(XmppServers servers)
         // the WebSocket is sent to the other node.
         foreach (var client in new[] { bob, carol })
         {
-            var terminate = await client.WaitForTerminateAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal("system-shutdown", (string?)terminate.Attribute("condition"));
+            await client.WaitForTerminateAsync(TimeSpan.FromSeconds(20), "system-shutdown");
         }
         var close = await ws.WaitForAsync(e => e.Name == XName.Get("close", XmlNames.Framing), TimeSpan.FromSeconds(20));
         Assert.Equal(Redirect, (string?)close.Attribute("see-other-uri"));
@@ -101,8 +100,7 @@ public class ShutdownGraceTests(XmppServers servers)
 
         foreach (var client in new[] { bob, carol })
         {
-            var terminate = await client.WaitForTerminateAsync(TimeSpan.FromSeconds(20));
-            Assert.Equal("system-shutdown", (string?)terminate.Attribute("condition"));
+            await client.WaitForTerminateAsync(TimeSpan.FromSeconds(20), "system-shutdown");
         }
         await node.StopAsync();
         Assert.Contains("readiness failing, ending sessions in 3 s", node.Log, StringComparison.Ordinal);

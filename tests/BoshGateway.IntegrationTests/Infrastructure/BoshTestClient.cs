@@ -54,9 +54,12 @@ public sealed class BoshTestClient : IAsyncDisposable
     /// <summary>The first terminate body received, if any.</summary>
     public XElement? Terminate { get; private set; }
 
+    /// <summary>Every terminate body received, in arrival order.</summary>
+    private readonly List<XElement> _terminates = [];
+
     public string? Jid { get; private set; }
 
-    /// <summary>Why the poll loop stopped, if it failed (reported by <see cref="WaitForAsync"/>, <see cref="WaitForTerminateAsync"/> and <see cref="StopPollingAsync"/>).</summary>
+    /// <summary>Why the poll loop stopped, if it failed (reported by <see cref="WaitForAsync"/>, <see cref="WaitForTerminateAsync(TimeSpan)"/> and <see cref="StopPollingAsync"/>).</summary>
     public Exception? PollFailure { get; private set; }
 
     public long LastRid => Interlocked.Read(ref _rid);
@@ -227,6 +230,7 @@ public sealed class BoshTestClient : IAsyncDisposable
             if ((string?)body.Attribute("type") == "terminate")
             {
                 Terminate ??= body;
+                _terminates.Add(body);
             }
             if (rid < _nextToRecord)
             {
@@ -272,6 +276,40 @@ public sealed class BoshTestClient : IAsyncDisposable
             if (left <= TimeSpan.Zero)
             {
                 Assert.Fail("timed out waiting; inbox: " + string.Join("\n", Inbox));
+            }
+            await _arrived.WaitAsync(left);
+        }
+    }
+
+    /// <summary>
+    /// Waits until one of this client's requests is answered with a terminate carrying <paramref name="condition"/>.
+    /// With two requests out when the session ends from the server's side, the one the gateway holds gets the
+    /// session's condition, and the other, arriving once the session is gone, <c>item-not-found</c> (XEP-0124:
+    /// an unknown sid); over two connections either answer may arrive first.
+    /// </summary>
+    public async Task<XElement> WaitForTerminateAsync(TimeSpan timeout, string condition)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            lock (_sync)
+            {
+                if (_terminates.FirstOrDefault(t => (string?)t.Attribute("condition") == condition) is { } found)
+                {
+                    return found;
+                }
+            }
+            if (PollFailure is { } failure)
+            {
+                Assert.Fail("polling failed while waiting for a terminate: " + failure);
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                lock (_sync)
+                {
+                    Assert.Fail($"no terminate with {condition} within {timeout}; got: {string.Join(" ", _terminates)}");
+                }
             }
             await _arrived.WaitAsync(left);
         }
