@@ -23,7 +23,7 @@ internal static class KnownStrings
         // attribute names
         "xmlns", "xmlns:stream", "xmlns:xmpp", "xml:lang", "to", "from", "id", "type", "version", "rid",
         "sid", "ack", "wait", "hold", "ver", "xmpp:version", "xmpp:restart", "xmpp:restartlogic", "h",
-        "node", "hash", "stamp", "xmlns:stream", "max", "location",
+        "node", "hash", "stamp", "max", "location",
         // values
         "1.0", "1.6", "en", "get", "set", "result", "chat", "groupchat", "normal", "headline",
         "unavailable", "subscribe", "subscribed", "true", "false", "sha-1", "PLAIN", "SCRAM-SHA-1",

@@ -287,14 +287,20 @@ public sealed class BoshTestClient : IAsyncDisposable
     /// session's condition, and the other, arriving once the session is gone, <c>item-not-found</c> (XEP-0124:
     /// an unknown sid); over two connections either answer may arrive first.
     /// </summary>
-    public async Task<XElement> WaitForTerminateAsync(TimeSpan timeout, string condition)
+    public Task<XElement> WaitForTerminateAsync(TimeSpan timeout, string condition) =>
+        WaitForTerminateAsync(timeout, t => (string?)t.Attribute("condition") == condition, $" with {condition}");
+
+    /// <summary>Waits for a terminate body (from any request).</summary>
+    public Task<XElement> WaitForTerminateAsync(TimeSpan timeout) => WaitForTerminateAsync(timeout, _ => true, "");
+
+    private async Task<XElement> WaitForTerminateAsync(TimeSpan timeout, Func<XElement, bool> match, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
             lock (_sync)
             {
-                if (_terminates.FirstOrDefault(t => (string?)t.Attribute("condition") == condition) is { } found)
+                if (_terminates.FirstOrDefault(match) is { } found)
                 {
                     return found;
                 }
@@ -308,31 +314,11 @@ public sealed class BoshTestClient : IAsyncDisposable
             {
                 lock (_sync)
                 {
-                    Assert.Fail($"no terminate with {condition} within {timeout}; got: {string.Join(" ", _terminates)}");
+                    Assert.Fail($"no terminate{what} within {timeout}; got: {string.Join(" ", _terminates)}");
                 }
             }
             await _arrived.WaitAsync(left);
         }
-    }
-
-    /// <summary>Waits for a terminate body (from any request).</summary>
-    public async Task<XElement> WaitForTerminateAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Terminate is null)
-        {
-            if (PollFailure is { } failure)
-            {
-                Assert.Fail("polling failed while waiting for a terminate: " + failure);
-            }
-            var left = deadline - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                Assert.Fail("no terminate within " + timeout);
-            }
-            await _arrived.WaitAsync(left);
-        }
-        return Terminate;
     }
 
     public async Task SendMessageAsync(string to, string text, string? id = null, Uri? via = null)
