@@ -9,7 +9,7 @@ KEYS = ["session_starts", "session_start_failures", "session_start_ms_p50", "ses
         "login_failures", "logins_per_second", "login_ms_p50", "login_ms_p99", "login_storm_limit",
         "rate_per_second", "messages_sent", "messages_lost", "messages_duplicated", "messages_reordered",
         "latency_ms_p50", "latency_ms_p99", "latency_ms_p999",
-        "pings", "pings_per_second", "ping_ms_p50", "ping_ms_p99", "{s}_cpu_us_per_ping", "gateway_cpu_us_per_ping",
+        "pings", "pings_per_second", "ping_ms_p50", "ping_ms_p99", "{s}_cpu_us_per_ping", "gateway_cpu_us_per_ping", "generator_cpu_us_per_ping", "machine_cpu_us_per_ping", "machine_cores_busy",
         "reconnect_failures", "reconnect_first_attempt_failures", "reconnect_first_attempt_failure_reasons", "bosh_session_creation_5xx_resends", "bosh_5xx_resends", "reconnect_retries", "reconnect_seconds", "reconnects_per_second", "reconnect_ms_p50", "reconnect_ms_p99",
         "{s}_cpu_ms_per_message", "gateway_cpu_ms_per_message", "{s}_cpu_ms_per_login", "gateway_cpu_ms_per_login",
         "{s}_kib_per_session", "gateway_kib_per_session", "gateway_rss_kib"]

@@ -8,7 +8,8 @@ namespace BoshGateway.LoadGenerator;
 /// next, <c>--rounds</c> times, all users at once. The stanza is answered by the server itself, so a
 /// round trip is the transport's cost and nothing else: four socket operations and two small parses
 /// through the gateway. The first 100 rounds warm up (JIT) and are not measured. Reports pings/s, the
-/// round trip p50/p99 and each measured process's CPU per round trip.
+/// round trip p50/p99, the CPU per round trip of each measured process, of the generator itself and
+/// of the whole machine, and how many cores the machine kept busy.
 /// </summary>
 internal static class Ping
 {
@@ -18,22 +19,27 @@ internal static class Ping
     {
         var pingers = users.Select((u, i) => new Pinger(u, options.Domain, i)).ToArray();
         await Task.WhenAll(pingers.Select(p => p.RunAsync(WarmUpRounds, null, cancellationToken)));
-        var cpuBefore = options.Processes.ToDictionary(p => p.Name, p => p.CpuSeconds());
+        var processes = options.Processes.Append(new ProcessMeter("generator", Environment.ProcessId)).ToList();
+        var cpuBefore = processes.ToDictionary(p => p.Name, p => p.CpuSeconds());
+        var machineBefore = MachineCpu.BusySeconds();
         var clock = Stopwatch.StartNew();
         var roundTrips = pingers.Select(_ => new List<double>(options.Rounds)).ToArray();
         await Task.WhenAll(pingers.Select((p, i) => p.RunAsync(options.Rounds, roundTrips[i], cancellationToken)));
         var elapsed = clock.Elapsed.TotalSeconds;
+        var machineBusy = MachineCpu.BusySeconds() - machineBefore;
         var all = roundTrips.SelectMany(r => r).Order().ToList();
         result["rounds"] = options.Rounds;
         result["pings"] = all.Count;
         result["pings_per_second"] = Math.Round(all.Count / elapsed, 1);
         result["ping_ms_p50"] = Percentiles.Of(all, 0.5);
         result["ping_ms_p99"] = Percentiles.Of(all, 0.99);
-        foreach (var p in options.Processes)
+        foreach (var p in processes)
         {
             var cpu = p.CpuSeconds() - cpuBefore[p.Name];
             result[$"{p.Name}_cpu_us_per_ping"] = all.Count == 0 ? 0 : Math.Round(cpu * 1e6 / all.Count, 1);
         }
+        result["machine_cpu_us_per_ping"] = all.Count == 0 ? 0 : Math.Round(machineBusy * 1e6 / all.Count, 1);
+        result["machine_cores_busy"] = Math.Round(machineBusy / elapsed, 2);
         return all.Count == users.Length * options.Rounds;
     }
 
