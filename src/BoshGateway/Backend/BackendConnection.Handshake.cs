@@ -13,14 +13,19 @@ internal sealed partial class BackendConnection
 {
     private string? _certificateRejection; // why ValidateCertificate said no, for the failure message
 
-    /// <summary>Opens the stream; after it, the handshake events hold the header and features the client should see.</summary>
-    internal async Task HandshakeAsync(string? language, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the stream; after it, the handshake events hold the header and features the client should see.
+    /// No token reaches the socket: the caller's deadline disposes the socket instead. A socket keeps the
+    /// cancellation registration of its last pending read in a cached operation for as long as it lives, which
+    /// would keep the deadline's token sources (and their parents) alive for the whole session.
+    /// </summary>
+    internal async Task HandshakeAsync(string? language)
     {
         if (_target.Tls == BackendTlsMode.DirectTls)
         {
-            await UpgradeToTlsAsync(cancellationToken);
+            await UpgradeToTlsAsync();
         }
-        var features = await OpenStreamAsync(language, cancellationToken);
+        var features = await OpenStreamAsync(language);
         var starttls = features.Element(XName.Get("starttls", XmlNames.Tls));
         if (starttls is null)
         {
@@ -43,27 +48,27 @@ internal sealed partial class BackendConnection
             return;
         }
         _handshakeEvents.Clear();
-        await _stream.WriteAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"u8.ToArray(), cancellationToken);
-        var answer = await ReadElementAsync(cancellationToken);
+        await _stream.WriteAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"u8.ToArray());
+        var answer = await ReadElementAsync();
         if (!answer.Is("proceed", XmlNames.Tls))
         {
             throw new BackendConnectException("the server refused STARTTLS");
         }
         _handshakeEvents.Clear();
-        await UpgradeToTlsAsync(cancellationToken);
+        await UpgradeToTlsAsync();
         _reader.Reset();
-        await OpenStreamAsync(language, cancellationToken);
+        await OpenStreamAsync(language);
     }
 
-    private async Task<XElement> OpenStreamAsync(string? language, CancellationToken cancellationToken)
+    private async Task<XElement> OpenStreamAsync(string? language)
     {
         using var activity = GatewayActivitySource.StartBackendStep("backend.stream_open", _target.Host, _target.Port);
         try
         {
-            await _stream.WriteAsync(StreamHeader(_target.Domain, language), cancellationToken);
+            await _stream.WriteAsync(StreamHeader(_target.Domain, language));
             while (true)
             {
-                var element = await ReadElementAsync(cancellationToken);
+                var element = await ReadElementAsync();
                 if (element.Is("features", XmlNames.Streams))
                 {
                     var selfContained = ElementWriter.ToSelfContained(element, _header!.Namespaces, includeDefault: true);
@@ -79,7 +84,7 @@ internal sealed partial class BackendConnection
     }
 
     /// <summary>Reads until the next top-level element; a stream error or end fails the handshake.</summary>
-    private async Task<XmlElement> ReadElementAsync(CancellationToken cancellationToken)
+    private async Task<XmlElement> ReadElementAsync()
     {
         var seen = _handshakeEvents.Count;
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
@@ -102,7 +107,7 @@ internal sealed partial class BackendConnection
                 {
                     throw new BackendConnectException("the server closed the stream during the handshake");
                 }
-                var read = await _stream.ReadAsync(buffer, cancellationToken);
+                var read = await _stream.ReadAsync(buffer);
                 if (read == 0)
                 {
                     throw new BackendConnectException("the server closed the connection during the handshake");
@@ -123,7 +128,7 @@ internal sealed partial class BackendConnection
         }
     }
 
-    private async Task UpgradeToTlsAsync(CancellationToken cancellationToken)
+    private async Task UpgradeToTlsAsync()
     {
         using var activity = GatewayActivitySource.StartBackendStep("backend.tls", _target.Host, _target.Port);
         var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
@@ -135,9 +140,9 @@ internal sealed partial class BackendConnection
         };
         try
         {
-            await ssl.AuthenticateAsClientAsync(options, cancellationToken);
+            await ssl.AuthenticateAsClientAsync(options);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             GatewayActivitySource.Fail(activity, ex);
             await ssl.DisposeAsync();

@@ -115,8 +115,13 @@ internal sealed partial class BackendConnector(
     {
         var started = time.GetTimestamp();
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        // After the connect (whose token also ends a slow name lookup), the deadline and a caller that goes away
+        // dispose the socket rather than ride on each read and write: a socket keeps the registration of its last
+        // pending read's token in a cached operation for as long as it lives, and with it the token sources behind
+        // it, so a token passed to the handshake's reads would stay on the heap for the whole session.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(target.ConnectTimeout);
+        var closeOnTimeout = timeout.Token.UnsafeRegister(static s => ((Socket)s!).Dispose(), socket);
         BackendConnection? connection = null;
         try
         {
@@ -127,7 +132,7 @@ internal sealed partial class BackendConnector(
                     await socket.ConnectAsync(target.Host, target.Port, timeout.Token);
                     if (target.ProxyProtocol)
                     {
-                        await socket.SendAsync(ProxyProtocolHeader.Create(target.Client, 0, (System.Net.IPEndPoint)socket.RemoteEndPoint!), timeout.Token);
+                        await socket.SendAsync(ProxyProtocolHeader.Create(target.Client, 0, (System.Net.IPEndPoint)socket.RemoteEndPoint!));
                     }
                 }
                 catch (Exception ex)
@@ -138,7 +143,11 @@ internal sealed partial class BackendConnector(
             }
             var backends = options.Value.Backends;
             connection = new BackendConnection(socket, new NetworkStream(socket, ownsSocket: true), target, options.Value.Limits, BackendStreamSettings.From(backends), metrics, logger);
-            await connection.HandshakeAsync(language, timeout.Token);
+            await connection.HandshakeAsync(language);
+            if (!closeOnTimeout.Unregister())
+            {
+                throw new OperationCanceledException(timeout.Token); // the deadline passed as the handshake ended: the socket is gone
+            }
             Log.Connected(logger, target.Host, target.Port, target.Domain, connection.IsTls);
             metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), null);
             health.Succeeded(target);
@@ -146,6 +155,7 @@ internal sealed partial class BackendConnector(
         }
         catch (Exception ex)
         {
+            closeOnTimeout.Unregister();
             if (connection is null)
             {
                 socket.Dispose();
@@ -154,27 +164,29 @@ internal sealed partial class BackendConnector(
             {
                 connection.Abort();
             }
-            Log.ConnectFailed(logger, target.Host, target.Port, target.Domain, ex.Message);
+            var timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            Log.ConnectFailed(logger, target.Host, target.Port, target.Domain, timedOut ? "timed out" : ex.Message);
             var failure = ex switch
             {
+                _ when cancellationToken.IsCancellationRequested => new OperationCanceledException(cancellationToken),
+                _ when timedOut => new BackendConnectException("timed out connecting to the server", ex) { TimedOut = true },
                 BackendConnectException => ex,
-                OperationCanceledException when !cancellationToken.IsCancellationRequested => new BackendConnectException("timed out connecting to the server", ex) { TimedOut = true },
                 OperationCanceledException => ex,
                 _ => new BackendConnectException("cannot connect to the server: " + ex.Message, ex),
             };
             // A client that went away says nothing about the server.
             if (failure is not OperationCanceledException)
             {
-                metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), ErrorType(ex, cancellationToken));
+                metrics.BackendConnect(target.Host, target.Port, time.GetElapsedTime(started), ErrorType(ex, timedOut));
                 health.Failed(target, failure.Message);
             }
             throw failure;
         }
     }
 
-    private static string ErrorType(Exception ex, CancellationToken cancellationToken) => ex switch
+    private static string ErrorType(Exception ex, bool timedOut) => ex switch
     {
-        OperationCanceledException when !cancellationToken.IsCancellationRequested => "timeout",
+        _ when timedOut => "timeout",
         SocketException socket => socket.SocketErrorCode.ToString(),
         BackendConnectException { StreamError: not null } => "stream_error",
         BackendConnectException { InnerException: { } inner } => inner.GetType().Name,

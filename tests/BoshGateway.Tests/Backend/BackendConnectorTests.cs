@@ -239,6 +239,81 @@ public class BackendConnectorTests
         await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(Target(port), null, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task SilentServer_TimesOutWithinTheConnectTimeout()
+    {
+        var done = new TaskCompletionSource();
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream); // the stream header, never answered
+            await done.Task;
+        });
+        var target = Target(server.Port) with { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+        var clock = Stopwatch.StartNew();
+        var ex = await Assert.ThrowsAsync<BackendConnectException>(() => Connector().ConnectAsync(target, null, TestContext.Current.CancellationToken));
+        done.SetResult();
+
+        Assert.True(ex.TimedOut, ex.Message);
+        Assert.Contains("timed out", ex.Message, StringComparison.Ordinal);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+    }
+
+    [Fact]
+    public async Task CallerLeavingDuringTheHandshake_IsACancellation_NotAServerFailure()
+    {
+        var done = new TaskCompletionSource();
+        var headerRead = new TaskCompletionSource();
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            headerRead.SetResult();
+            await done.Task;
+        });
+        using var caller = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var connect = Connector().ConnectAsync(Target(server.Port), null, caller.Token);
+        await headerRead.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        await caller.CancelAsync();
+
+        var ex = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connect);
+        done.SetResult();
+        Assert.Equal(caller.Token, ex.CancellationToken);
+    }
+
+    [Fact]
+    public async Task AnOpenStream_DoesNotKeepTheCallersTokenSourceAlive()
+    {
+        // The handshake's reads wait on the socket; a token passed to them would stay referenced by the socket's
+        // cached read operation, and through the connect deadline's linked source, the caller's, for the whole
+        // session (a few hundred bytes per idle session).
+        var done = new TaskCompletionSource();
+        await using var server = new ScriptedXmppServer(async stream =>
+        {
+            await ReadSomeAsync(stream);
+            await Task.Delay(50); // so the gateway's read has to wait
+            await WriteAsync(stream, Header + Features);
+            await done.Task;
+        });
+        var (link, callerSource) = await ConnectWithOwnTokenSourceAsync(server.Port);
+        await Task.Yield(); // off the helper's completion, which still holds its locals while it runs this continuation
+        for (var i = 0; i < 3 && callerSource.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(callerSource.IsAlive);
+        link.Abort();
+        done.SetResult();
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<(IBackendLink Link, WeakReference Source)> ConnectWithOwnTokenSourceAsync(int port)
+    {
+        var source = new CancellationTokenSource();
+        var link = await Connector().ConnectAsync(Target(port), null, source.Token);
+        return (link, new WeakReference(source));
+    }
+
     private sealed class RecordingEvents : IBackendEvents
     {
         public List<XmlElement> Elements { get; } = [];
