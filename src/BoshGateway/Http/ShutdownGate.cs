@@ -27,27 +27,30 @@ internal sealed class ShutdownGate(RequestDelegate next, DrainState drain, IOpti
     private readonly GatewayOptions _options = options.Value;
     private readonly SessionTable _sessions = lifecycle.Table;
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>
+    /// Not async while the gate is open: a WebSocket's request lasts as long as its session, and an async
+    /// frame here would stay on the heap beside every one of them.
+    /// </summary>
+    public Task InvokeAsync(HttpContext context) => drain.IsClosed ? InvokeWhileStoppingAsync(context) : next(context);
+
+    private async Task InvokeWhileStoppingAsync(HttpContext context)
     {
-        if (drain.IsClosed)
+        var request = context.Request;
+        if (request.Path.Equals(_options.WebSocket.Path, StringComparison.OrdinalIgnoreCase))
         {
-            var request = context.Request;
-            if (request.Path.Equals(_options.WebSocket.Path, StringComparison.OrdinalIgnoreCase))
-            {
-                lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.Draining);
-                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.Response.Headers.RetryAfter = "2";
-                context.Response.Headers.Connection = "close";
-                return;
-            }
-            // A refused Origin goes on to the endpoint, which answers 403 without reading the body.
-            if (request.Path.Equals(_options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPost(request.Method)
-                && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
-            {
-                origins.Admit(context);
-                await BoshResponseSender.SendAsync(context, answer, 0, _options.Bosh.SendTimeout);
-                return;
-            }
+            lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.Draining);
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "2";
+            context.Response.Headers.Connection = "close";
+            return;
+        }
+        // A refused Origin goes on to the endpoint, which answers 403 without reading the body.
+        if (request.Path.Equals(_options.Bosh.Path, StringComparison.OrdinalIgnoreCase) && HttpMethods.IsPost(request.Method)
+            && origins.IsAllowed(request, out _) && await AnswerWhileStoppingAsync(request, context.RequestAborted) is { } answer)
+        {
+            origins.Admit(context);
+            await BoshResponseSender.SendAsync(context, answer, 0, _options.Bosh.SendTimeout);
+            return;
         }
         await next(context);
     }

@@ -22,7 +22,8 @@ internal sealed partial class XmppWebSocketEndpoint(
     private const string SupportedVersion = "13";
     private readonly ILogger _logger = loggers.CreateLogger<XmppWebSocketEndpoint>();
 
-    public async Task HandleAsync(HttpContext context)
+    /// <summary>Not async itself: the frame of an accepted WebSocket's request stays on the heap for the whole session, so only <see cref="AcceptAsync"/>'s does.</summary>
+    public Task HandleAsync(HttpContext context)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -35,22 +36,21 @@ internal sealed partial class XmppWebSocketEndpoint(
                 {
                     context.Response.Headers.SecWebSocketVersion = SupportedVersion;
                 }
-                return;
+                return Task.CompletedTask;
             }
             if (HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method))
             {
-                await InfoPage.WriteAsync(context, "XMPP WebSocket endpoint", "This is an XMPP over WebSocket endpoint (RFC 7395). Connect with the <code>xmpp</code> subprotocol.");
-                return;
+                return InfoPage.WriteAsync(context, "XMPP WebSocket endpoint", "This is an XMPP over WebSocket endpoint (RFC 7395). Connect with the <code>xmpp</code> subprotocol.");
             }
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            return;
+            return Task.CompletedTask;
         }
         if (!origins.IsAllowed(context.Request, out _))
         {
             Log.Refused(_logger, "origin not allowed");
             lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.Origin);
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
-            return;
+            return Task.CompletedTask;
         }
         if (!context.WebSockets.WebSocketRequestedProtocols.Contains(SubProtocol, StringComparer.Ordinal))
         {
@@ -58,7 +58,7 @@ internal sealed partial class XmppWebSocketEndpoint(
             Log.Refused(_logger, "xmpp subprotocol not offered");
             lifecycle.Reject(SessionTransport.WebSocket, RejectionReason.BadRequest);
             context.Response.StatusCode = StatusCodes.Status501NotImplemented;
-            return;
+            return Task.CompletedTask;
         }
         var admission = lifecycle.TryAdmit(SessionTransport.WebSocket, context.Connection.RemoteIpAddress, SessionId.New());
         if (admission.Info is not { } info)
@@ -68,17 +68,9 @@ internal sealed partial class XmppWebSocketEndpoint(
             {
                 context.Response.Headers.RetryAfter = after;
             }
-            return;
+            return Task.CompletedTask;
         }
-        try
-        {
-            await AcceptAsync(context, info);
-        }
-        finally
-        {
-            // Gives the slot back if the upgrade failed before the session ran; a no-op after the session's own end.
-            lifecycle.Abandon(info);
-        }
+        return AcceptAsync(context, info);
     }
 
     /// <summary>
@@ -116,23 +108,29 @@ internal sealed partial class XmppWebSocketEndpoint(
 
     private async Task AcceptAsync(HttpContext context, SessionInfo info)
     {
-        var ws = options.Value.WebSocket;
-        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = SubProtocol,
-            KeepAliveInterval = ws.KeepAliveInterval,
-            KeepAliveTimeout = ws.KeepAliveTimeout,
-            DangerousEnableCompression = false,
-        });
+        WebSocket? socket = null;
         try
         {
+            var ws = options.Value.WebSocket;
+            socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+            {
+                SubProtocol = SubProtocol,
+                KeepAliveInterval = ws.KeepAliveInterval,
+                KeepAliveTimeout = ws.KeepAliveTimeout,
+                DangerousEnableCompression = false,
+            });
             var session = new XmppWebSocketSession(socket, info, options.Value, lifecycle, lifecycle.CreateLogger<XmppWebSocketSession>(info));
             lifecycle.Add(session);
             await session.RunAsync(context.RequestAborted);
         }
         finally
         {
-            DisposeUnlessFailed(socket);
+            if (socket is not null)
+            {
+                DisposeUnlessFailed(socket);
+            }
+            // Gives the slot back if the upgrade failed before the session ran; a no-op after the session's own end.
+            lifecycle.Abandon(info);
         }
     }
 
