@@ -103,8 +103,13 @@ internal sealed partial class BackendConnection : IBackendLink, IXmlStreamHandle
             Dispatch(e);
         }
         _handshakeEvents.Clear();
-        _readLoop = ReadLoopAsync();
-        _ = WriteLoopAsync();
+        // The loops outlive the request that starts them (a BOSH session's first request): flowing its execution
+        // context would keep that request's Activity and log scopes on the heap for the whole session.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _readLoop = ReadLoopAsync();
+            _ = WriteLoopAsync();
+        }
     }
 
     public void Send(ReadOnlyMemory<byte> data)
