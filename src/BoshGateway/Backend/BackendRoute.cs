@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using BoshGateway.Configuration;
 using BoshGateway.Protocol.Bosh;
 
@@ -11,8 +13,33 @@ namespace BoshGateway.Backend;
 /// </summary>
 public static class BackendRoute
 {
+    /// <summary>
+    /// Targets resolved without a route, per options instance and <c>to</c>: the sessions of a domain share one
+    /// (with its domain string) instead of each holding its own. Bounded, since with <c>AllowUnlistedDomains</c>
+    /// the client chooses <c>to</c>; past the bound a target is resolved for each session as before. Options are
+    /// not changed once the host runs (<c>IOptions</c>), so a target resolved once stays right.
+    /// </summary>
+    private static readonly ConditionalWeakTable<BackendsOptions, ConcurrentDictionary<string, BackendTarget>> Resolved = new();
+
+    private const int MaxSharedTargets = 256;
+
     /// <summary>Resolves the backend; throws <see cref="BoshProtocolException"/> with host-unknown or improper-addressing.</summary>
     public static BackendTarget Resolve(BackendsOptions options, string? to, string? route)
+    {
+        if (route is not null || to is null)
+        {
+            return ResolveOnce(options, to, route);
+        }
+        var shared = Resolved.GetValue(options, static _ => new ConcurrentDictionary<string, BackendTarget>(StringComparer.Ordinal));
+        if (shared.TryGetValue(to, out var known))
+        {
+            return known;
+        }
+        var target = ResolveOnce(options, to, null);
+        return shared.Count < MaxSharedTargets ? shared.GetOrAdd(to, target) : target;
+    }
+
+    private static BackendTarget ResolveOnce(BackendsOptions options, string? to, string? route)
     {
         var domain = NormalizeDomain(to)
             ?? throw new BoshProtocolException(string.IsNullOrEmpty(to) ? BoshConditions.ImproperAddressing : BoshConditions.HostUnknown,

@@ -26,10 +26,24 @@ public class BackendRouteTests
     [Fact]
     public void UnlistedDomain_GoesToDefault_UnlessForbidden()
     {
+        Assert.Equal("10.0.0.1", BackendRoute.Resolve(Options(), "other.example", null).Host);
+        var forbidding = Options();
+        forbidding.AllowUnlistedDomains = false;
+        Assert.Equal(BoshConditions.HostUnknown, Assert.Throws<BoshProtocolException>(() => BackendRoute.Resolve(forbidding, "other.example", null)).Condition);
+    }
+
+    [Fact]
+    public void SessionsOfOneDomain_ShareOneTarget_ButARouteGetsItsOwn()
+    {
         var options = Options();
+        options.AllowedRoutes.Add("10.9.9.9:5222");
+        var first = BackendRoute.Resolve(options, "other.example", null);
+
+        Assert.Same(first, BackendRoute.Resolve(options, "other.example", null));
+        Assert.NotSame(first, BackendRoute.Resolve(Options(), "other.example", null)); // per options instance
+        var routed = BackendRoute.Resolve(options, "other.example", "xmpp:10.9.9.9:5222");
+        Assert.Equal("10.9.9.9", routed.Host);
         Assert.Equal("10.0.0.1", BackendRoute.Resolve(options, "other.example", null).Host);
-        options.AllowUnlistedDomains = false;
-        Assert.Equal(BoshConditions.HostUnknown, Assert.Throws<BoshProtocolException>(() => BackendRoute.Resolve(options, "other.example", null)).Condition);
     }
 
     [Theory]
