@@ -49,6 +49,22 @@ internal static class KnownStrings
         return Encoding.UTF8.GetString(utf8);
     }
 
+    /// <summary>The shared instance when <paramref name="chars"/> is one of the known strings, else a new string.</summary>
+    public static string Get(ReadOnlySpan<char> chars)
+    {
+        if (chars.Length <= MaxLength)
+        {
+            foreach (var (_, value) in ByLength[chars.Length])
+            {
+                if (chars.SequenceEqual(value))
+                {
+                    return value;
+                }
+            }
+        }
+        return chars.ToString();
+    }
+
     private static (byte[] Utf8, string Value)[][] Build(params string[] values)
     {
         var table = new (byte[], string)[MaxLength + 1][];

@@ -27,12 +27,12 @@ public static class XmlNames
     public static string LocalName(string qualifiedName)
     {
         var colon = qualifiedName.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? qualifiedName : qualifiedName[(colon + 1)..];
+        return colon < 0 ? qualifiedName : KnownStrings.Get(qualifiedName.AsSpan(colon + 1));
     }
 
     public static string Prefix(string qualifiedName)
     {
         var colon = qualifiedName.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? string.Empty : qualifiedName[..colon];
+        return colon < 0 ? string.Empty : KnownStrings.Get(qualifiedName.AsSpan(0, colon));
     }
 }

@@ -149,7 +149,7 @@ public sealed partial class XmlStreamReader
             }
             else if (a.Name.StartsWith("xmlns:", StringComparison.Ordinal))
             {
-                namespaces[a.Name[6..]] = a.Value;
+                namespaces[KnownStrings.Get(a.Name.AsSpan(6))] = a.Value;
             }
         }
         var prefix = XmlNames.Prefix(_tagName!);

@@ -22,6 +22,19 @@ public class XmlStreamReaderTests
     }
 
     [Fact]
+    public void StreamHeadersOfTwoStreams_ShareTheirCommonNames()
+    {
+        // Every session keeps its server stream's header: its names must not be copies per session.
+        var first = Feed(Header).Headers[0];
+        var second = Feed(Header).Headers[0];
+
+        Assert.Same(first.LocalName, second.LocalName);
+        Assert.Same(first.NamespaceUri, second.NamespaceUri);
+        Assert.Same(first.Namespaces.Keys.Single(k => k.Length > 0), second.Namespaces.Keys.Single(k => k.Length > 0));
+        Assert.Equal("stream", first.LocalName);
+    }
+
+    [Fact]
     public void Feed_WholeStream_YieldsHeaderElementsAndEnd()
     {
         var handler = Feed(Header + Stanzas);
