@@ -166,21 +166,28 @@ public sealed class GatewayNode : IAsyncDisposable
     public async Task<double> MetricAsync(string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var text = await http.GetStringAsync(new Uri(BaseUrl, "/metrics"));
-        return text.Split('\n')
-            .Where(line => line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
-            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        return Sum(await http.GetStringAsync(new Uri(BaseUrl, "/metrics")), name);
     }
+
+    /// <summary>The sum of every series of one metric in a Prometheus text exposition.</summary>
+    private static double Sum(string metrics, string name) => metrics.Split('\n')
+        .Where(line => line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
+        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 
     /// <summary>
     /// The managed heap right after a full blocking collection that the test has the process run (through its
-    /// diagnostics port): what the gateway's objects hold, without the garbage a measure of RSS also counts.
+    /// diagnostics port): what the gateway's objects hold, without the garbage a measure of RSS also counts,
+    /// and without the free space between them (the runtime's heap size includes fragmentation, which after a
+    /// non-compacting collection is whatever holes the relayed garbage left, and varies from run to run).
     /// Needs <c>Gateway:Telemetry:PrometheusEnabled=true</c>.
     /// </summary>
-    public async Task<long> LiveHeapBytesAsync()
+    public async Task<(long Live, long Free)> LiveHeapBytesAsync()
     {
         await BoshGateway.LoadGenerator.FullGarbageCollection.InduceAsync(_process.Id);
-        return (long)await MetricAsync("dotnet_gc_last_collection_heap_size_bytes");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var metrics = await http.GetStringAsync(new Uri(BaseUrl, "/metrics"));
+        var free = (long)Sum(metrics, "dotnet_gc_last_collection_heap_fragmentation_size_bytes");
+        return ((long)Sum(metrics, "dotnet_gc_last_collection_heap_size_bytes") - free, free);
     }
 
     /// <summary>kill -9: no goodbye to Redis, to clients or to the XMPP server.</summary>
