@@ -163,10 +163,13 @@ public sealed class GatewayNode : IAsyncDisposable
     /// The sum of every series of one metric in /metrics (Prometheus text; the node needs
     /// <c>Gateway:Telemetry:PrometheusEnabled=true</c>), e.g. <c>boshgateway_bosh_held_requests</c>.
     /// </summary>
-    public async Task<double> MetricAsync(string name)
+    public async Task<double> MetricAsync(string name) => Sum(await MetricsTextAsync(), name);
+
+    /// <summary>The node's Prometheus text exposition (<c>/metrics</c>), read once.</summary>
+    private async Task<string> MetricsTextAsync()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        return Sum(await http.GetStringAsync(new Uri(BaseUrl, "/metrics")), name);
+        return await http.GetStringAsync(new Uri(BaseUrl, "/metrics"));
     }
 
     /// <summary>The sum of every series of one metric in a Prometheus text exposition.</summary>
@@ -184,8 +187,7 @@ public sealed class GatewayNode : IAsyncDisposable
     public async Task<(long Live, long Free)> LiveHeapBytesAsync()
     {
         await BoshGateway.LoadGenerator.FullGarbageCollection.InduceAsync(_process.Id);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var metrics = await http.GetStringAsync(new Uri(BaseUrl, "/metrics"));
+        var metrics = await MetricsTextAsync();
         var free = (long)Sum(metrics, "dotnet_gc_last_collection_heap_fragmentation_size_bytes");
         return ((long)Sum(metrics, "dotnet_gc_last_collection_heap_size_bytes") - free, free);
     }
