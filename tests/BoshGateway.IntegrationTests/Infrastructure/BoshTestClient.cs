@@ -52,7 +52,16 @@ public sealed class BoshTestClient : IAsyncDisposable
     public XElement? CreationResponse { get; private set; }
 
     /// <summary>The first terminate body received, if any.</summary>
-    public XElement? Terminate { get; private set; }
+    public XElement? Terminate
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _terminates.Count > 0 ? _terminates[0] : null;
+            }
+        }
+    }
 
     /// <summary>Every terminate body received, in arrival order.</summary>
     private readonly List<XElement> _terminates = [];
@@ -229,7 +238,6 @@ public sealed class BoshTestClient : IAsyncDisposable
         {
             if ((string?)body.Attribute("type") == "terminate")
             {
-                Terminate ??= body;
                 _terminates.Add(body);
             }
             if (rid < _nextToRecord)
