@@ -9,8 +9,6 @@ namespace BoshGateway.LoadGenerator;
 /// </summary>
 internal static class MachineCpu
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
-
     public static double BusySeconds()
     {
         using var reader = new StreamReader("/proc/stat");
@@ -24,6 +22,6 @@ internal static class MachineCpu
                 busy += long.Parse(fields[i], CultureInfo.InvariantCulture);
             }
         }
-        return busy / TicksPerSecond;
+        return busy / ProcessMeter.TicksPerSecond;
     }
 }

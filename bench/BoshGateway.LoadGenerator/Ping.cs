@@ -33,12 +33,12 @@ internal static class Ping
         result["pings_per_second"] = Math.Round(all.Count / elapsed, 1);
         result["ping_ms_p50"] = Percentiles.Of(all, 0.5);
         result["ping_ms_p99"] = Percentiles.Of(all, 0.99);
+        double MicrosecondsPerPing(double seconds) => all.Count == 0 ? 0 : Math.Round(seconds * 1e6 / all.Count, 1);
         foreach (var p in processes)
         {
-            var cpu = p.CpuSeconds() - cpuBefore[p.Name];
-            result[$"{p.Name}_cpu_us_per_ping"] = all.Count == 0 ? 0 : Math.Round(cpu * 1e6 / all.Count, 1);
+            result[$"{p.Name}_cpu_us_per_ping"] = MicrosecondsPerPing(p.CpuSeconds() - cpuBefore[p.Name]);
         }
-        result["machine_cpu_us_per_ping"] = all.Count == 0 ? 0 : Math.Round(machineBusy * 1e6 / all.Count, 1);
+        result["machine_cpu_us_per_ping"] = MicrosecondsPerPing(machineBusy);
         result["machine_cores_busy"] = Math.Round(machineBusy / elapsed, 2);
         return all.Count == users.Length * options.Rounds;
     }

@@ -5,7 +5,8 @@ namespace BoshGateway.LoadGenerator;
 /// <summary>CPU time and resident memory of a process, from /proc (Linux).</summary>
 internal sealed record ProcessMeter(string Name, int Pid)
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+    /// <summary>USER_HZ on Linux: the unit of the CPU times in /proc.</summary>
+    internal const double TicksPerSecond = 100;
 
     public double CpuSeconds()
     {
