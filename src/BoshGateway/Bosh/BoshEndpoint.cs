@@ -61,7 +61,7 @@ internal sealed partial class BoshEndpoint(
             return;
         }
         var reply = await AnswerAsync(context);
-        if (reply.Answer is not { } answer)
+        if ((reply.Held is { } held ? await held : reply.Answer) is not { } answer)
         {
             if (reply.Status != 0)
             {
@@ -165,7 +165,7 @@ internal sealed partial class BoshEndpoint(
                     context.Abort();
                     return BoshReply.Handled;
                 }
-                return BoshReply.With(await HandleLocalAsync(session, body, context.RequestAborted));
+                return BoshReply.Later(HandleLocalAsync(session, body, context.RequestAborted));
             }
             // Not here. A forwarded request is never throttled or forwarded again: the owner's word is final.
             // With a cluster, the router throttles only sids no node can have issued (their HMAC fails).
@@ -189,10 +189,17 @@ internal sealed partial class BoshEndpoint(
     }
 
     /// <summary>A request for a session this node holds: answered by the session, the answer and bound JID noted in the directory.</summary>
-    internal async Task<BoshAnswer> HandleLocalAsync(BoshSession session, BoshBody body, CancellationToken requestAborted)
+    /// <remarks>
+    /// Takes the rid and lets the body go before waiting: the session keeps a body only while its request waits for
+    /// an earlier rid. A bad attribute throws here, before any task exists.
+    /// </remarks>
+    internal Task<BoshAnswer> HandleLocalAsync(BoshSession session, BoshBody body, CancellationToken requestAborted) =>
+        RecordAsync(session, body.Rid, session.HandleAsync(body, requestAborted));
+
+    private async Task<BoshAnswer> RecordAsync(BoshSession session, long rid, Task<BoshAnswer> answering)
     {
-        var answer = await session.HandleAsync(body, requestAborted);
-        directory.RecordAnswer(session.Sid, body.Rid, answer.Body);
+        var answer = await answering;
+        directory.RecordAnswer(session.Sid, rid, answer.Body);
         if (session.TryTakeBoundJid(out var jid))
         {
             directory.RecordJid(session.Sid, jid);

@@ -2,8 +2,13 @@ using BoshGateway.Sessions;
 
 namespace BoshGateway.Bosh;
 
-/// <summary>What the BOSH endpoint does with a request: write an answer, answer with a bare HTTP status, or nothing (already answered, e.g. by the owner node).</summary>
-internal readonly record struct BoshReply(BoshAnswer? Answer, int Status, string? RetryAfter = null)
+/// <summary>
+/// What the BOSH endpoint does with a request: write an answer, answer with a bare HTTP status, or nothing (already
+/// answered, e.g. by the owner node). A request held by a session of this node carries its answer to come
+/// (<see cref="Held"/>): the endpoint awaits it after the frames that read and parsed the request are gone, so a held
+/// request does not keep its bytes and parsed body for up to <c>wait</c> seconds (about 1 KiB per idle session).
+/// </summary>
+internal readonly record struct BoshReply(BoshAnswer? Answer, int Status, string? RetryAfter = null, Task<BoshAnswer>? Held = null)
 {
     public static BoshReply Handled => new(null, 0);
 
@@ -13,6 +18,8 @@ internal readonly record struct BoshReply(BoshAnswer? Answer, int Status, string
     public static BoshReply With(BoshAnswer answer) => new(answer, 0);
 
     public static BoshReply With(byte[] body) => new(BoshAnswer.Immediate(body), 0);
+
+    public static BoshReply Later(Task<BoshAnswer> held) => new(null, 0, null, held);
 
     public static BoshReply WithStatus(int status) => new(null, status);
 
