@@ -45,7 +45,7 @@ internal sealed partial class BackendConnector(
             (tried ??= []).Add(destination.Key);
             try
             {
-                var connection = await OpenAsync(target.At(destination.Address), destination, language, cancellationToken);
+                var connection = await OpenAsync(destination.Aim(target), destination, language, cancellationToken);
                 connection.CountAsSession();
                 if (!target.ProxyProtocol)
                 {

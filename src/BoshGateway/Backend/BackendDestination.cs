@@ -23,6 +23,7 @@ public sealed class BackendDestination
     private string? _lastDomain;
     private long _busyToldAt = long.MinValue;
     private long _answeredAt = long.MinValue; // when a connect last completed
+    private AimedTarget? _aimed;
 
     internal BackendDestination(DestinationAddress address, int maxConnectsInFlight)
     {
@@ -59,6 +60,23 @@ public sealed class BackendDestination
         var last = Volatile.Read(ref _busyToldAt);
         return (last == long.MinValue || now - last >= interval) && Interlocked.CompareExchange(ref _busyToldAt, now, last) == last;
     }
+
+    /// <summary>
+    /// <paramref name="target"/> aimed at this destination (<see cref="BackendTarget.At"/>): one record shared by the
+    /// streams opened for the same resolved target, not one per session (each stream keeps its target for life).
+    /// </summary>
+    internal BackendTarget Aim(BackendTarget target)
+    {
+        if (Volatile.Read(ref _aimed) is { } aimed && ReferenceEquals(aimed.From, target))
+        {
+            return aimed.To;
+        }
+        var to = target.At(Address);
+        Volatile.Write(ref _aimed, new AimedTarget(target, to));
+        return to;
+    }
+
+    private sealed record AimedTarget(BackendTarget From, BackendTarget To);
 
     /// <summary>A domain this destination served lately: what its health check opens a stream for.</summary>
     internal string? LastDomain => Volatile.Read(ref _lastDomain);

@@ -108,7 +108,7 @@ internal sealed partial class BackendPoolService : BackgroundService
             var candidates = await _resolver.ResolveAsync(target, stoppingToken);
             if (_destinations.Choose(candidates) is { } destination)
             {
-                connection = await _connector.OpenAsync(target.At(destination.Address), destination, _pool.Language, stoppingToken);
+                connection = await _connector.OpenAsync(destination.Aim(target), destination, _pool.Language, stoppingToken);
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -125,7 +125,7 @@ internal sealed partial class BackendPoolService : BackgroundService
     {
         try
         {
-            var target = BackendRoute.Resolve(_options.Value.Backends, domain, route: null).At(destination.Address);
+            var target = destination.Aim(BackendRoute.Resolve(_options.Value.Backends, domain, route: null));
             var connection = await _connector.OpenAsync(target, destination, _pool.Language, stoppingToken);
             // It passed (OpenAsync put the destination back in service); the pool refills on its own.
             connection.Close();

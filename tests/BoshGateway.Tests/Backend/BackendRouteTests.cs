@@ -33,6 +33,21 @@ public class BackendRouteTests
     }
 
     [Fact]
+    public void StreamsToOneDestination_ShareOneAimedTarget()
+    {
+        var options = Options();
+        var destinations = new BackendDestinations(Microsoft.Extensions.Options.Options.Create(new GatewayOptions { Backends = options }));
+        var target = BackendRoute.Resolve(options, "other.example", null);
+        var destination = destinations.Get(new DestinationAddress("10.0.0.7", 5223, 1, DirectTls: true));
+
+        var aimed = destination.Aim(target);
+        Assert.Equal(("10.0.0.7", 5223, BackendTlsMode.DirectTls, "other.example"), (aimed.Host, aimed.Port, aimed.Tls, aimed.Domain));
+        Assert.Same(aimed, destination.Aim(target));
+        var other = BackendRoute.Resolve(options, "chat.example", null);
+        Assert.Equal("chat.example", destination.Aim(other).Domain); // another target is aimed anew, not given the last one
+    }
+
+    [Fact]
     public void SessionsOfOneDomain_ShareOneTarget_ButARouteGetsItsOwn()
     {
         var options = Options();
