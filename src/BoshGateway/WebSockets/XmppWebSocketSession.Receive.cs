@@ -23,6 +23,7 @@ public sealed partial class XmppWebSocketSession
         var probe = new byte[1];
         var fragments = 0;
         var dataWaiting = false;
+        var dropped = 0L;
         while (true)
         {
             // Between messages, wait with a zero-byte receive: an idle connection holds no buffer.
@@ -50,7 +51,17 @@ public sealed partial class XmppWebSocketSession
             {
                 message.Release();
                 fragments = 0;
-                continue; // waiting for the client's close frame; ignore anything else
+                // Waiting for the client's close frame, anything else dropped: up to one message's worth (the rest
+                // of an oversized frame, messages in flight). Past that the loop stops reading, so TCP pushes back
+                // on a client that goes on sending (behind a frame declaring 2^60 bytes its close frame never
+                // comes) instead of the gateway reading it at line rate until the close handshake's deadline.
+                dropped += result.Count;
+                if (dropped > limit)
+                {
+                    await Task.Delay(CloseHandshakeTimeout, CancellationToken.None); // as AbortAfterCloseHandshakeTimeoutAsync
+                    return;
+                }
+                continue;
             }
             if (result.MessageType == WebSocketMessageType.Binary)
             {

@@ -212,6 +212,35 @@ public class XmppWebSocketSessionTests
     }
 
     [Fact]
+    public async Task AClientThatGoesOnSendingAfterTheRefusal_IsNotReadOnAndOn()
+    {
+        var options = new GatewayOptions();
+        options.WebSocket.MaxMessageBytes = 20_000;
+        await using var h = new WebSocketHarness(options);
+        byte[] header = [0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        await h.Pair.RawToServer.WriteAsync(header);
+        await h.Pair.RawToServer.WriteAsync(Enumerable.Repeat((byte)'x', 20_100).ToArray());
+        await h.Pair.RawToServer.FlushAsync();
+        Assert.Contains("policy-violation", await h.ReceiveAsync());
+
+        // The frame goes on (it declared 2^60 bytes, so no close frame can follow it). The gateway drops one
+        // message's worth more, then stops reading: the pipe toward it (which pauses its writer at 64 KiB unread)
+        // stays full, and the client's writes wait instead of going through at memory speed for 2 s.
+        var chunk = Enumerable.Repeat((byte)'x', 16 * 1024).ToArray();
+        long sent = 0;
+        while (sent < 8 * 1024 * 1024)
+        {
+            var flushed = h.Pair.RawToServer.WriteAsync(chunk).AsTask();
+            if (await Task.WhenAny(flushed, Task.Delay(TimeSpan.FromMilliseconds(500))) != flushed)
+            {
+                break;
+            }
+            sent += chunk.Length;
+        }
+        Assert.True(sent < 20_000 + 128 * 1024, $"{sent} bytes went through after the refusal");
+    }
+
+    [Fact]
     public async Task MessageOfExactlyTheLimit_InPieces_IsAccepted()
     {
         var options = new GatewayOptions();
