@@ -3,7 +3,7 @@ namespace BoshGateway.Protocol.Xml;
 /// <summary>The root start tag: <c>&lt;stream:stream&gt;</c> on a TCP stream, <c>&lt;body&gt;</c> in BOSH.</summary>
 public sealed class XmlStreamHeader
 {
-    internal XmlStreamHeader(string qualifiedName, string namespaceUri, XmlAttribute[] attributes, Dictionary<string, string> namespaces, bool isEmpty)
+    internal XmlStreamHeader(string qualifiedName, string namespaceUri, XmlAttribute[] attributes, NamespaceMap namespaces, bool isEmpty)
     {
         QualifiedName = qualifiedName;
         NamespaceUri = namespaceUri;

@@ -140,18 +140,7 @@ public sealed partial class XmlStreamReader
 
     private void CloseRootStartTag(bool empty)
     {
-        var namespaces = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var a in _attrs)
-        {
-            if (a.Name == "xmlns")
-            {
-                namespaces[string.Empty] = a.Value;
-            }
-            else if (a.Name.StartsWith("xmlns:", StringComparison.Ordinal))
-            {
-                namespaces[KnownStrings.Get(a.Name.AsSpan(6))] = a.Value;
-            }
-        }
+        var namespaces = NamespaceMap.Declared(_attrs);
         var prefix = XmlNames.Prefix(_tagName!);
         if (prefix.Length > 0 && !namespaces.ContainsKey(prefix))
         {
@@ -253,7 +242,7 @@ public sealed partial class XmlStreamReader
         }
     }
 
-    private static string NamespaceOf(string prefix, List<XmlAttribute> attrs, Dictionary<string, string> outer)
+    private static string NamespaceOf(string prefix, List<XmlAttribute> attrs, NamespaceMap outer)
     {
         var declaration = prefix.Length == 0 ? "xmlns" : "xmlns:" + prefix;
         foreach (var a in attrs)

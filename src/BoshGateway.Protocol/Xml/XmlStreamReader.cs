@@ -77,7 +77,7 @@ public sealed partial class XmlStreamReader
     private int _textBrackets; // consecutive ']' in character data: "]]>" there is not well-formed (XML 1.0 §2.4)
 
     // Namespace scopes: the root's declarations, then declarations inside the current top-level element.
-    private Dictionary<string, string> _outer = new(StringComparer.Ordinal);
+    private NamespaceMap _outer = NamespaceMap.Empty;
     private readonly List<(string Prefix, int Depth)> _scope = [];
     private readonly List<string> _inherited = [];
 
@@ -125,7 +125,7 @@ public sealed partial class XmlStreamReader
         _textBrackets = 0;
         _nameStackLength = 0;
         _scope.Clear();
-        _outer = new Dictionary<string, string>(StringComparer.Ordinal);
+        _outer = NamespaceMap.Empty;
         ResetCapture();
     }
 

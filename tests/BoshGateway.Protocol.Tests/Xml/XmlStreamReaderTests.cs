@@ -35,6 +35,21 @@ public class XmlStreamReaderTests
     }
 
     [Fact]
+    public void StreamHeader_NamespaceDeclarations_AreLookedUpByPrefix()
+    {
+        var namespaces = Feed(Header).Headers[0].Namespaces;
+
+        Assert.Equal(2, namespaces.Count);
+        Assert.Equal("jabber:client", namespaces[""]);
+        Assert.True(namespaces.TryGetValue("stream", out var streams));
+        Assert.Equal("http://etherx.jabber.org/streams", streams);
+        Assert.False(namespaces.ContainsKey("db"));
+        Assert.Throws<KeyNotFoundException>(() => namespaces["db"]);
+        Assert.Equal(["", "stream"], namespaces.Keys);
+        Assert.Empty(Feed("<stream>").Headers[0].Namespaces);
+    }
+
+    [Fact]
     public void Feed_WholeStream_YieldsHeaderElementsAndEnd()
     {
         var handler = Feed(Header + Stanzas);
