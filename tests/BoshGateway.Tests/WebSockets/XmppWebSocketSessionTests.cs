@@ -189,18 +189,26 @@ public class XmppWebSocketSessionTests
         Assert.Equal("websocket", line.Scope["Transport"]);
     }
 
-    [Fact]
-    public async Task FrameDeclaring2Pow60Bytes_IsRefusedWith1009_AsSoonAsTheLimitIsPassed()
+    /// <summary>
+    /// A hand-made masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes (mask key 0, so the payload
+    /// is sent as is), then only a 20,000-byte limit plus 100 bytes of it: the gateway must not wait for more.
+    /// </summary>
+    private static async Task<WebSocketHarness> SendFrameDeclaring2Pow60BytesAsync()
     {
         var options = new GatewayOptions();
         options.WebSocket.MaxMessageBytes = 20_000;
-        await using var h = new WebSocketHarness(options);
-        // A hand-made masked text frame (FIN, opcode 1) whose 64-bit length says 2^60 bytes (mask key 0, so the
-        // payload is sent as is), then only the limit plus 100 bytes of it: the gateway must not wait for more.
+        var h = new WebSocketHarness(options);
         byte[] header = [0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         await h.Pair.RawToServer.WriteAsync(header);
         await h.Pair.RawToServer.WriteAsync(Enumerable.Repeat((byte)'x', 20_100).ToArray());
         await h.Pair.RawToServer.FlushAsync();
+        return h;
+    }
+
+    [Fact]
+    public async Task FrameDeclaring2Pow60Bytes_IsRefusedWith1009_AsSoonAsTheLimitIsPassed()
+    {
+        await using var h = await SendFrameDeclaring2Pow60BytesAsync();
 
         var error = await h.ReceiveAsync();
         Assert.Contains("policy-violation", error);
@@ -214,13 +222,7 @@ public class XmppWebSocketSessionTests
     [Fact]
     public async Task AClientThatGoesOnSendingAfterTheRefusal_IsNotReadOnAndOn()
     {
-        var options = new GatewayOptions();
-        options.WebSocket.MaxMessageBytes = 20_000;
-        await using var h = new WebSocketHarness(options);
-        byte[] header = [0x81, 0xFF, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        await h.Pair.RawToServer.WriteAsync(header);
-        await h.Pair.RawToServer.WriteAsync(Enumerable.Repeat((byte)'x', 20_100).ToArray());
-        await h.Pair.RawToServer.FlushAsync();
+        await using var h = await SendFrameDeclaring2Pow60BytesAsync();
         Assert.Contains("policy-violation", await h.ReceiveAsync());
 
         // The frame goes on (it declared 2^60 bytes, so no close frame can follow it). The gateway drops one
