@@ -23,7 +23,7 @@ internal sealed class NamespaceMap : IReadOnlyDictionary<string, string>
         var count = 0;
         foreach (var a in attributes)
         {
-            if (PrefixDeclared(a.Name) is not null)
+            if (IsDeclaration(a.Name))
             {
                 count++;
             }
@@ -36,18 +36,17 @@ internal sealed class NamespaceMap : IReadOnlyDictionary<string, string>
         var i = 0;
         foreach (var a in attributes)
         {
-            if (PrefixDeclared(a.Name) is { } prefix)
+            if (IsDeclaration(a.Name))
             {
-                entries[i++] = new(prefix, a.Value);
+                // "xmlns" declares the default namespace; "xmlns:p" the prefix p (shared, not a copy per stream).
+                entries[i++] = new(a.Name.Length == 5 ? string.Empty : KnownStrings.Get(a.Name.AsSpan(6)), a.Value);
             }
         }
         return new NamespaceMap(entries);
     }
 
-    private static string? PrefixDeclared(string attribute) =>
-        attribute == "xmlns" ? string.Empty
-        : attribute.StartsWith("xmlns:", StringComparison.Ordinal) ? KnownStrings.Get(attribute.AsSpan(6))
-        : null;
+    private static bool IsDeclaration(string attribute) =>
+        attribute == "xmlns" || attribute.StartsWith("xmlns:", StringComparison.Ordinal);
 
     public int Count => _entries.Length;
 
